@@ -1,0 +1,111 @@
+"""The one audio contract: float32 samples shaped ``(channels, samples)`` plus a sample rate.
+
+Every stage passes :class:`Audio`; a stage that needs another rate calls :meth:`Audio.resample`
+explicitly. Rates are never guessed, and a mismatch is an error, not a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from vartist.errors import VartistError
+
+MASTER_RATE = 48_000
+"""The master, the stems and every instrument render at 48 kHz."""
+
+
+class SampleRateMismatch(VartistError):
+    """Two signals that must share a rate do not."""
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    samples: npt.NDArray[np.float32]
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        samples = self.samples
+        if samples.ndim != 2:
+            raise ValueError(f"Audio samples must be shaped (channels, samples), got {samples.shape}")
+        if samples.dtype != np.float32:
+            raise ValueError(f"Audio samples must be float32, got {samples.dtype}")
+        if self.sample_rate <= 0:
+            raise ValueError(f"sample_rate must be positive, got {self.sample_rate}")
+
+    @classmethod
+    def mono(cls, samples: npt.ArrayLike, sample_rate: int) -> Audio:
+        return cls(np.asarray(samples, dtype=np.float32).reshape(1, -1), sample_rate)
+
+    @classmethod
+    def silence(cls, seconds: float, sample_rate: int, channels: int = 1) -> Audio:
+        return cls(np.zeros((channels, round(seconds * sample_rate)), np.float32), sample_rate)
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+    def require_rate(self, sample_rate: int, what: str = "audio") -> None:
+        if self.sample_rate != sample_rate:
+            raise SampleRateMismatch(
+                f"{what} is at {self.sample_rate} Hz but {sample_rate} Hz is required; "
+                "resample it with Audio.resample first"
+            )
+
+    def resample(self, sample_rate: int) -> Audio:
+        if sample_rate == self.sample_rate:
+            return self
+        import soxr
+
+        # soxr wants (samples, channels)
+        out = soxr.resample(self.samples.T, self.sample_rate, sample_rate, quality="HQ")
+        return Audio(np.ascontiguousarray(out.T, dtype=np.float32), sample_rate)
+
+    def to_stereo(self) -> Audio:
+        if self.channels == 2:
+            return self
+        if self.channels == 1:
+            return Audio(np.repeat(self.samples, 2, axis=0), self.sample_rate)
+        raise ValueError(f"cannot make stereo from {self.channels} channels")
+
+    def to_mono(self) -> Audio:
+        if self.channels == 1:
+            return self
+        return Audio(self.samples.mean(axis=0, keepdims=True, dtype=np.float32), self.sample_rate)
+
+    def padded_to(self, frames: int) -> Audio:
+        """Zero-pad (or trim) to exactly ``frames`` samples."""
+        if frames == self.frames:
+            return self
+        out = np.zeros((self.channels, frames), np.float32)
+        n = min(frames, self.frames)
+        out[:, :n] = self.samples[:, :n]
+        return Audio(out, self.sample_rate)
+
+    def peak(self) -> float:
+        return float(np.max(np.abs(self.samples))) if self.frames else 0.0
+
+
+def mix_down(tracks: list[Audio]) -> Audio:
+    """Sum tracks of one rate and channel count, padding the shorter ones with silence."""
+    if not tracks:
+        raise ValueError("mix_down needs at least one track")
+    rate, channels = tracks[0].sample_rate, tracks[0].channels
+    frames = max(t.frames for t in tracks)
+    out = np.zeros((channels, frames), np.float32)
+    for track in tracks:
+        track.require_rate(rate, "a track in the mix")
+        if track.channels != channels:
+            raise ValueError(f"mix_down got {track.channels} channels where {channels} were expected")
+        out[:, : track.frames] += track.samples
+    return Audio(out, rate)

@@ -1,0 +1,1 @@
+"""vartist.integrations."""

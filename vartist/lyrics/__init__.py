@@ -1,0 +1,1 @@
+"""Lyrics: engines that write them, phonetics that make them singable."""

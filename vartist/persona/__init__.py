@@ -1,0 +1,17 @@
+"""The persona: one TOML file that drives the whole artist."""
+
+from vartist.persona.loading import PersonaError, apply_overrides, load_persona, persona_from_dict
+from vartist.persona.schema import LyricsConfig, MixConfig, Persona, Style, Vibrato, VoiceConfig
+
+__all__ = [
+    "LyricsConfig",
+    "MixConfig",
+    "Persona",
+    "PersonaError",
+    "Style",
+    "Vibrato",
+    "VoiceConfig",
+    "apply_overrides",
+    "load_persona",
+    "persona_from_dict",
+]

@@ -1,0 +1,127 @@
+"""The persona schema: one typed, documented model per section of the persona file."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vartist.pitch import Key, note_to_midi
+
+
+class _Section(BaseModel):
+    # unknown fields are errors: a typo in a persona must not be silently ignored
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Style(_Section):
+    genres: list[str] = Field(
+        default_factory=lambda: ["pop"],
+        min_length=1,
+        description="Genres the artist writes in; the first is the default. "
+        "Each names a style model of the composer (see `vartist genres`).",
+    )
+    tempo: tuple[float, float] = Field(
+        (90.0, 120.0), description="Range of tempi in beats per minute, low then high (40-240)."
+    )
+    keys: list[str] = Field(
+        default_factory=lambda: ["C major", "A minor"],
+        min_length=1,
+        description="Keys the artist likes, such as 'A minor' or 'Eb major'.",
+    )
+
+    @field_validator("tempo")
+    @classmethod
+    def _tempo_in_range(cls, tempo: tuple[float, float]) -> tuple[float, float]:
+        low, high = tempo
+        if not (40 <= low <= 240 and 40 <= high <= 240):
+            raise ValueError("tempo must lie between 40 and 240 bpm")
+        if low > high:
+            raise ValueError("tempo is inverted: write the low bpm first, like [90, 120]")
+        return tempo
+
+    @field_validator("keys")
+    @classmethod
+    def _keys_parse(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            Key.parse(key)
+        return keys
+
+    @field_validator("genres")
+    @classmethod
+    def _genres_lowercase(cls, genres: list[str]) -> list[str]:
+        return [g.strip().lower() for g in genres]
+
+
+class LyricsConfig(_Section):
+    engine: str = Field("builtin", description="Lyric engine: 'builtin' (offline) or a plug-in.")
+    model: str = Field("", description="Model for LM engines: a local path or a hub id.")
+    themes: list[str] = Field(
+        default_factory=list, description="Subjects the artist returns to; they steer the lyrics."
+    )
+    avoid: list[str] = Field(
+        default_factory=list, description="Words the lyrics must never contain."
+    )
+
+
+class Vibrato(_Section):
+    rate_hz: float = Field(5.5, ge=0.0, le=9.0, description="Vibrato speed in Hz.")
+    depth_cents: float = Field(30.0, ge=0.0, le=150.0, description="Vibrato depth, ± cents.")
+    onset_s: float = Field(
+        0.25, ge=0.0, le=2.0, description="How long a held note waits before vibrato starts."
+    )
+
+
+class VoiceConfig(_Section):
+    engine: str = Field("builtin", description="Singer: 'builtin' (embedded, no weights) or a plug-in.")
+    model: str = Field("", description="Model for neural singers: a local path or a hub id.")
+    range: tuple[str, str] = Field(
+        ("A3", "E5"), description="Lowest and highest note the artist sings, like ['A3', 'E5']."
+    )
+    vibrato: Vibrato = Field(default_factory=Vibrato)
+    formant_shift: float = Field(
+        1.0, ge=0.7, le=1.4, description="Scales the vocal tract: above 1 is smaller and brighter."
+    )
+    breathiness: float = Field(0.15, ge=0.0, le=1.0, description="Air in the tone, 0 to 1.")
+
+    @field_validator("range")
+    @classmethod
+    def _range_ordered(cls, vocal_range: tuple[str, str]) -> tuple[str, str]:
+        low, high = (note_to_midi(n) for n in vocal_range)
+        if low >= high:
+            raise ValueError("range is inverted: write the low note first, like ['A3', 'E5']")
+        if high - low < 12:
+            raise ValueError("range must span at least an octave for the composer to write melodies")
+        if not (28 <= low and high <= 96):
+            raise ValueError("range must lie between E1 and C7")
+        return vocal_range
+
+    @property
+    def midi_range(self) -> tuple[int, int]:
+        return note_to_midi(self.range[0]), note_to_midi(self.range[1])
+
+
+class MixConfig(_Section):
+    loudness_lufs: float = Field(
+        -14.0, ge=-30.0, le=-6.0, description="Integrated loudness of the master, LUFS."
+    )
+    true_peak_dbtp: float = Field(
+        -1.0, ge=-6.0, le=-0.1, description="Ceiling for the master's true peak, dBTP."
+    )
+    reverb: float = Field(0.25, ge=0.0, le=1.0, description="How much room around the vocal, 0 to 1.")
+
+
+class Persona(_Section):
+    name: str = Field(min_length=1, max_length=80, description="The artist's name.")
+    language: str = Field(
+        "en-us", min_length=2, description="espeak-ng language of the lyrics: 'en-us', 'nl', 'sv', …"
+    )
+    bio: str = Field("", description="A line about the artist, for release notes.")
+    style: Style = Field(default_factory=Style)
+    lyrics: LyricsConfig = Field(default_factory=LyricsConfig)
+    voice: VoiceConfig = Field(default_factory=VoiceConfig)
+    mix: MixConfig = Field(default_factory=MixConfig)
+
+    @model_validator(mode="after")
+    def _name_is_not_blank(self) -> Persona:
+        if not self.name.strip():
+            raise ValueError("name must not be blank")
+        return self
