@@ -22,7 +22,7 @@ class PersonaError(VartistError):
 
 
 def _describe(error: dict[str, Any], source: str) -> str:
-    field = ".".join(str(part) for part in error["loc"] if not isinstance(part, int) or True)
+    field = ".".join(str(part) for part in error["loc"])
     value = error.get("input")
     if error["type"] == "extra_forbidden":
         return f"{source}: unknown field {field!r}; remove it or check its spelling (`vartist persona fields` lists them)"

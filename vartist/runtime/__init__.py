@@ -1,1 +1,7 @@
-"""vartist.runtime."""
+"""The runtime: the pipeline that renders songs and the files it writes."""
+
+from vartist.runtime.outputs import OutputError, song_document, write_song
+from vartist.runtime.pipeline import STAGES, Pipeline
+from vartist.runtime.song import Song, StageTiming
+
+__all__ = ["STAGES", "OutputError", "Pipeline", "Song", "StageTiming", "song_document", "write_song"]
