@@ -1,0 +1,157 @@
+"""The ``vartist`` command as a user runs it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+import soundfile
+
+ROOT = Path(__file__).resolve().parent.parent
+NOVA = ROOT / "examples/personas/nova.toml"
+
+
+def vartist(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vartist", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def sung(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("sing")
+    result = vartist("sing", "a paper boat on a river", "--persona", str(NOVA), "--seed", "5",
+                     "--out", "song", "--stems", cwd=work)
+    assert result.returncode == 0, result.stderr
+    return work / "song"
+
+
+def test_sing_writes_master_midi_lrc_json_and_stems(sung: Path) -> None:
+    audio, rate = soundfile.read(sung / "song.wav", dtype="float32", always_2d=True)
+    assert rate == 48_000 and audio.shape[1] == 2
+    assert soundfile.info(str(sung / "song.wav")).subtype == "PCM_24"
+    assert np.sqrt(np.mean(audio**2)) > 0.05, "the master is (nearly) silent"
+
+    midi = mido.MidiFile(str(sung / "song.mid"))
+    tracks = {t.name: t for t in midi.tracks}
+    assert {"vocals", "drums", "bass"} <= set(tracks)
+    lyric_events = [m for m in tracks["vocals"] if m.type == "lyrics"]
+    vocal_notes = [m for m in tracks["vocals"] if m.type == "note_on" and m.velocity > 0]
+    assert len(lyric_events) >= 0.8 * len(vocal_notes) > 50
+
+    lrc_lines = [line for line in (sung / "song.lrc").read_text(encoding="utf-8").splitlines() if line[1:2].isdigit()]
+    stamps = [int(line[1:3]) * 60 + float(line[4:9]) for line in lrc_lines]
+    assert len(stamps) >= 10 and stamps == sorted(stamps)
+
+    document = json.loads((sung / "song.json").read_text(encoding="utf-8"))
+    provenance = document["provenance"]
+    assert provenance["ai_generated"] is True and provenance["label"] == "AI-generated"
+    assert provenance["request"]["seed"] == 5
+    assert provenance["persona"]["name"] == "Nova Lane"
+    assert "numpy" in provenance["packages"] and "vartist" in provenance["packages"]
+    kinds = {event["kind"] for event in document["timeline"]}
+    assert {"section", "line", "word", "syllable", "phoneme", "beat"} <= kinds
+    assert document["score"]["vocal"]
+
+    stems = {p.stem for p in (sung / "stems").glob("*.wav")}
+    assert "vocals" in stems and len(stems) >= 4
+    vocals, _ = soundfile.read(sung / "stems/vocals.wav", dtype="float32", always_2d=True)
+    assert vocals.shape[0] == audio.shape[0]
+
+
+def test_sing_twice_with_one_seed_gives_identical_audio(sung: Path, tmp_path: Path) -> None:
+    result = vartist("sing", "a paper boat on a river", "--persona", str(NOVA), "--seed", "5",
+                     "--out", "again", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "again/song.wav").read_bytes() == (sung / "song.wav").read_bytes()
+
+
+def _persona_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "persona.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+BAD_INPUTS = {
+    "malformed toml": (['--persona', "{persona}"], 'name = "x\n[style\n', "not valid TOML"),
+    "unknown field": (["--persona", "{persona}"], 'name = "x"\ncolour = "red"\n', "unknown field 'colour'"),
+    "tempo zero": (["--set", "style.tempo=[0, 0]"], None, "style.tempo"),
+    "inverted range": (["--set", 'voice.range=["E5","A3"]'], None, "inverted"),
+    "unknown genre": (["--genre", "polka-trance"], None, "polka-trance"),
+    "unknown language": (["--set", "language=xx-nowhere"], None, "xx-nowhere"),
+    "missing lyrics file": (["--lyrics", "absent.txt"], None, "absent.txt"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_gives_one_line_and_writes_nothing(case: str, tmp_path: Path) -> None:
+    extra, persona_text, expected = BAD_INPUTS[case]
+    if persona_text is not None:
+        persona = _persona_file(tmp_path, persona_text)
+        extra = [a.replace("{persona}", persona) for a in extra]
+    result = vartist("sing", "a song about rain", "--seed", "1", "--out", "out", *extra, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"), [("", "empty"), ("   ", "empty"), ("la " * 3400, "characters")]
+)
+def test_empty_or_huge_prompt_is_refused(prompt: str, expected: str, tmp_path: Path) -> None:
+    result = vartist("sing", prompt, "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_own_lyrics_with_emoji_and_unknown_words_are_sung(tmp_path: Path) -> None:
+    lyrics = tmp_path / "lyrics.txt"
+    lyrics.write_text(
+        "[verse]\nthe zorblat moon is glowing 🌙 bright\nwe flibber on the quiet sea\n"
+        "[chorus]\nhold on 🎵 hold on to me\nhold on until the night is free\n",
+        encoding="utf-8",
+    )
+    result = vartist("sing", "moon", "--lyrics", str(lyrics), "--seed", "2", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    document = json.loads((tmp_path / "out/song.json").read_text(encoding="utf-8"))
+    words = {e["text"].lower() for e in document["timeline"] if e["kind"] == "word"}
+    assert {"zorblat", "flibber", "moon"} <= words
+    assert not any("🌙" in w or "🎵" in w for w in words)
+
+
+def test_lyrics_in_a_script_the_language_does_not_use_are_refused(tmp_path: Path) -> None:
+    lyrics = tmp_path / "lyrics.txt"
+    lyrics.write_text("[verse]\nこんにちは世界\n", encoding="utf-8")
+    result = vartist("sing", "hello", "--lyrics", str(lyrics), "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "language" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_existing_folder_of_other_files_is_never_overwritten(tmp_path: Path) -> None:
+    precious = tmp_path / "out" / "thesis.txt"
+    precious.parent.mkdir()
+    precious.write_text("do not lose me", encoding="utf-8")
+    result = vartist("sing", "rain", "--seed", "1", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2 and "not a vartist song" in result.stderr
+    assert precious.read_text(encoding="utf-8") == "do not lose me"
+
+
+def test_persona_check_accepts_examples_and_names_the_bad_field(tmp_path: Path) -> None:
+    for path in sorted((ROOT / "examples/personas").glob("*.toml")):
+        result = vartist("persona", "check", str(path), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "ok" in result.stdout
+    bad = _persona_file(tmp_path, 'name = "x"\n[voice]\nrange = ["C5", "C4"]\n')
+    result = vartist("persona", "check", bad, cwd=tmp_path)
+    assert result.returncode == 2 and "voice.range" in result.stderr and "Traceback" not in result.stderr

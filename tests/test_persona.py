@@ -1,0 +1,87 @@
+"""The persona schema: examples load, overrides apply, bad values name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vartist.persona import PersonaError, load_persona, persona_from_dict
+from vartist.persona.describe import describe_fields
+
+EXAMPLES = sorted(Path(__file__).resolve().parent.parent.joinpath("examples/personas").glob("*.toml"))
+
+
+def test_there_are_at_least_three_distinct_example_personas_one_dutch_or_swedish() -> None:
+    personas = [load_persona(path) for path in EXAMPLES]
+    assert len({p.name for p in personas}) >= 3
+    assert len({(p.language, p.style.genres[0]) for p in personas}) >= 3
+    assert {"nl", "sv"} & {p.language for p in personas}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_persona_has_every_field_tools_rely_on(path: Path) -> None:
+    persona = load_persona(path)
+    low, high = persona.voice.midi_range
+    assert high - low >= 12
+    assert persona.style.tempo[0] <= persona.style.tempo[1]
+    assert persona.lyrics.engine and persona.voice.engine
+    assert -30 <= persona.mix.loudness_lufs <= -6
+
+
+def test_set_overrides_any_field_by_dotted_name(tmp_path: Path) -> None:
+    persona = load_persona(
+        EXAMPLES[0],
+        ["style.tempo=[90, 95]", "voice.vibrato.depth_cents=12", "language=sv", "name=Ny Röst"],
+    )
+    assert persona.style.tempo == (90, 95)
+    assert persona.voice.vibrato.depth_cents == 12
+    assert persona.language == "sv"
+    assert persona.name == "Ny Röst"
+
+
+@pytest.mark.parametrize(
+    ("override", "names"),
+    [
+        ("style.tempo=[0, 120]", ["style.tempo", "40 and 240"]),
+        ("style.tempo=[130, 90]", ["style.tempo", "inverted"]),
+        ('voice.range=["E5", "A3"]', ["voice.range", "inverted"]),
+        ('voice.range=["A3", "H5"]', ["voice.range", "note name"]),
+        ("mix.loudness_lufs=3", ["mix.loudness_lufs", "-6"]),
+        ("style.tempi=[90, 100]", ["unknown field", "style.tempi"]),
+        ('style.keys=["Q major"]', ["style.keys", "not a key"]),
+        ("voice.vibrato.rate_hz=-1", ["voice.vibrato.rate_hz"]),
+    ],
+)
+def test_bad_values_give_one_line_naming_field_and_rule(override: str, names: list[str]) -> None:
+    with pytest.raises(PersonaError) as caught:
+        load_persona(EXAMPLES[0], [override])
+    message = str(caught.value)
+    assert "\n" not in message
+    for name in names:
+        assert name in message
+
+
+def test_malformed_toml_and_missing_file_are_persona_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "Nova\n[style\n', encoding="utf-8")
+    with pytest.raises(PersonaError, match="not valid TOML"):
+        load_persona(broken)
+    with pytest.raises(PersonaError, match="no such persona file"):
+        load_persona(tmp_path / "absent.toml")
+
+
+def test_name_is_required_and_not_blank() -> None:
+    with pytest.raises(PersonaError, match="'name' is required"):
+        persona_from_dict({})
+    with pytest.raises(PersonaError, match="blank"):
+        persona_from_dict({"name": "   "})
+
+
+def test_every_field_is_documented() -> None:
+    rows = dict(describe_fields())
+    for name in ("name", "language", "style.genres", "style.tempo", "style.keys", "lyrics.engine",
+                 "lyrics.model", "lyrics.themes", "lyrics.avoid", "voice.engine", "voice.model",
+                 "voice.range", "voice.vibrato.rate_hz", "mix.loudness_lufs"):
+        assert name in rows
+        assert rows[name].split(" (default")[0], f"{name} has no description"

@@ -1,0 +1,5 @@
+"""``python -m vartist`` runs the command line."""
+
+from vartist.cli import main
+
+main()
