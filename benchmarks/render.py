@@ -24,7 +24,9 @@ def peak_rss_mb() -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--persona", type=Path, default=ROOT / "examples/personas/nova.toml")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="render again to see warm timings")
@@ -46,7 +48,9 @@ def main() -> int:
         song = pipeline.render(SongRequest(args.prompt, seed=args.seed + attempt))
         total = time.perf_counter() - begun
         length = song.duration
-        print(f"\nrender {attempt + 1}: {song.title!r}, {length:.1f} s of song, {song.score.tempo:.0f} bpm")
+        print(
+            f"\nrender {attempt + 1}: {song.title!r}, {length:.1f} s of song, {song.score.tempo:.0f} bpm"
+        )
         print(f"{'stage':<10}{'seconds':>9}{'RTF':>9}")
         for timing in song.timings:
             print(f"{timing.stage:<10}{timing.seconds:>9.3f}{timing.seconds / length:>9.4f}")

@@ -34,7 +34,9 @@ def melody_score(
     """A score singing each syllable of the first line on the next pitch, one after another."""
     line = lyrics.sections[0].lines[0]
     refs = [
-        SyllableRef(0, 0, w, s) for w, word in enumerate(line.words) for s in range(len(word.syllables))
+        SyllableRef(0, 0, w, s)
+        for w, word in enumerate(line.words)
+        for s in range(len(word.syllables))
     ]
     if len(refs) != len(pitches):
         raise ValueError(f"{len(refs)} syllables but {len(pitches)} pitches")

@@ -31,7 +31,9 @@ def track_pitch(audio: Audio) -> PitchTrack:
     """F0 by WORLD's DIO refined by StoneMask, 5 ms frames, 60-1100 Hz."""
     x = audio.to_mono().samples[0].astype(np.float64)
     rate = audio.sample_rate
-    f0, times = pyworld.dio(x, rate, f0_floor=60.0, f0_ceil=1100.0, frame_period=FRAME_SECONDS * 1000)
+    f0, times = pyworld.dio(
+        x, rate, f0_floor=60.0, f0_ceil=1100.0, frame_period=FRAME_SECONDS * 1000
+    )
     f0 = pyworld.stonemask(x, f0, times, rate)
     hop = int(rate * FRAME_SECONDS)
     padded = np.pad(x, (hop, hop + len(times) * hop))
@@ -53,5 +55,7 @@ def integrated_loudness(audio: Audio) -> float:
 
 def true_peak_dbtp(audio: Audio) -> float:
     """Peak of the signal oversampled 4×, in dB relative to full scale (ITU-R BS.1770 style)."""
-    oversampled = soxr.resample(audio.samples.T.astype(np.float64), audio.sample_rate, audio.sample_rate * 4)
+    oversampled = soxr.resample(
+        audio.samples.T.astype(np.float64), audio.sample_rate, audio.sample_rate * 4
+    )
     return float(20.0 * np.log10(np.max(np.abs(oversampled)) + 1e-12))

@@ -18,15 +18,29 @@ NOVA = ROOT / "examples/personas/nova.toml"
 
 def vartist(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vartist", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "vartist", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 @pytest.fixture(scope="module")
 def sung(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("sing")
-    result = vartist("sing", "a paper boat on a river", "--persona", str(NOVA), "--seed", "5",
-                     "--out", "song", "--stems", cwd=work)
+    result = vartist(
+        "sing",
+        "a paper boat on a river",
+        "--persona",
+        str(NOVA),
+        "--seed",
+        "5",
+        "--out",
+        "song",
+        "--stems",
+        cwd=work,
+    )
     assert result.returncode == 0, result.stderr
     return work / "song"
 
@@ -44,7 +58,11 @@ def test_sing_writes_master_midi_lrc_json_and_stems(sung: Path) -> None:
     vocal_notes = [m for m in tracks["vocals"] if m.type == "note_on" and m.velocity > 0]
     assert len(lyric_events) >= 0.8 * len(vocal_notes) > 50
 
-    lrc_lines = [line for line in (sung / "song.lrc").read_text(encoding="utf-8").splitlines() if line[1:2].isdigit()]
+    lrc_lines = [
+        line
+        for line in (sung / "song.lrc").read_text(encoding="utf-8").splitlines()
+        if line[1:2].isdigit()
+    ]
     stamps = [int(line[1:3]) * 60 + float(line[4:9]) for line in lrc_lines]
     assert len(stamps) >= 10 and stamps == sorted(stamps)
 
@@ -65,8 +83,17 @@ def test_sing_writes_master_midi_lrc_json_and_stems(sung: Path) -> None:
 
 
 def test_sing_twice_with_one_seed_gives_identical_audio(sung: Path, tmp_path: Path) -> None:
-    result = vartist("sing", "a paper boat on a river", "--persona", str(NOVA), "--seed", "5",
-                     "--out", "again", cwd=tmp_path)
+    result = vartist(
+        "sing",
+        "a paper boat on a river",
+        "--persona",
+        str(NOVA),
+        "--seed",
+        "5",
+        "--out",
+        "again",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "again/song.wav").read_bytes() == (sung / "song.wav").read_bytes()
 
@@ -78,8 +105,12 @@ def _persona_file(tmp_path: Path, text: str) -> str:
 
 
 BAD_INPUTS = {
-    "malformed toml": (['--persona', "{persona}"], 'name = "x\n[style\n', "not valid TOML"),
-    "unknown field": (["--persona", "{persona}"], 'name = "x"\ncolour = "red"\n', "unknown field 'colour'"),
+    "malformed toml": (["--persona", "{persona}"], 'name = "x\n[style\n', "not valid TOML"),
+    "unknown field": (
+        ["--persona", "{persona}"],
+        'name = "x"\ncolour = "red"\n',
+        "unknown field 'colour'",
+    ),
     "tempo zero": (["--set", "style.tempo=[0, 0]"], None, "style.tempo"),
     "inverted range": (["--set", 'voice.range=["E5","A3"]'], None, "inverted"),
     "unknown genre": (["--genre", "polka-trance"], None, "polka-trance"),
@@ -94,7 +125,9 @@ def test_bad_input_gives_one_line_and_writes_nothing(case: str, tmp_path: Path) 
     if persona_text is not None:
         persona = _persona_file(tmp_path, persona_text)
         extra = [a.replace("{persona}", persona) for a in extra]
-    result = vartist("sing", "a song about rain", "--seed", "1", "--out", "out", *extra, cwd=tmp_path)
+    result = vartist(
+        "sing", "a song about rain", "--seed", "1", "--out", "out", *extra, cwd=tmp_path
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -121,7 +154,9 @@ def test_own_lyrics_with_emoji_and_unknown_words_are_sung(tmp_path: Path) -> Non
         "[chorus]\nhold on 🎵 hold on to me\nhold on until the night is free\n",
         encoding="utf-8",
     )
-    result = vartist("sing", "moon", "--lyrics", str(lyrics), "--seed", "2", "--out", "out", cwd=tmp_path)
+    result = vartist(
+        "sing", "moon", "--lyrics", str(lyrics), "--seed", "2", "--out", "out", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads((tmp_path / "out/song.json").read_text(encoding="utf-8"))
     words = {e["text"].lower() for e in document["timeline"] if e["kind"] == "word"}
@@ -154,4 +189,8 @@ def test_persona_check_accepts_examples_and_names_the_bad_field(tmp_path: Path) 
         assert "ok" in result.stdout
     bad = _persona_file(tmp_path, 'name = "x"\n[voice]\nrange = ["C5", "C4"]\n')
     result = vartist("persona", "check", bad, cwd=tmp_path)
-    assert result.returncode == 2 and "voice.range" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 2
+        and "voice.range" in result.stderr
+        and "Traceback" not in result.stderr
+    )

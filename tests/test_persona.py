@@ -9,7 +9,9 @@ import pytest
 from vartist.persona import PersonaError, load_persona, persona_from_dict
 from vartist.persona.describe import describe_fields
 
-EXAMPLES = sorted(Path(__file__).resolve().parent.parent.joinpath("examples/personas").glob("*.toml"))
+EXAMPLES = sorted(
+    Path(__file__).resolve().parent.parent.joinpath("examples/personas").glob("*.toml")
+)
 
 
 def test_there_are_at_least_three_distinct_example_personas_one_dutch_or_swedish() -> None:
@@ -80,8 +82,21 @@ def test_name_is_required_and_not_blank() -> None:
 
 def test_every_field_is_documented() -> None:
     rows = dict(describe_fields())
-    for name in ("name", "language", "style.genres", "style.tempo", "style.keys", "lyrics.engine",
-                 "lyrics.model", "lyrics.themes", "lyrics.avoid", "voice.engine", "voice.model",
-                 "voice.range", "voice.vibrato.rate_hz", "mix.loudness_lufs"):
+    for name in (
+        "name",
+        "language",
+        "style.genres",
+        "style.tempo",
+        "style.keys",
+        "lyrics.engine",
+        "lyrics.model",
+        "lyrics.themes",
+        "lyrics.avoid",
+        "voice.engine",
+        "voice.model",
+        "voice.range",
+        "voice.vibrato.rate_hz",
+        "mix.loudness_lufs",
+    ):
         assert name in rows
         assert rows[name].split(" (default")[0], f"{name} has no description"

@@ -70,7 +70,9 @@ def test_sung_pitch_follows_the_score(path: Path, seed: int) -> None:
         voiced = frames[track.f0[frames] > 0]
         errors.append(np.abs(cents(track.f0[voiced], note.pitch)))
     all_errors = np.concatenate(errors)
-    sung_frames = sum(len(track.frames_between(*_note_seconds(song.score, n))) for n in song.score.vocal)
+    sung_frames = sum(
+        len(track.frames_between(*_note_seconds(song.score, n))) for n in song.score.vocal
+    )
     assert len(all_errors) > 0.6 * sung_frames, "too few voiced frames inside the notes"
     assert np.median(all_errors) < 30.0
 
@@ -113,7 +115,9 @@ def test_every_vocal_note_is_in_key_or_a_chord_tone_and_in_range(path: Path, see
     for note in score.vocal:
         assert low <= note.pitch <= high
         chord = score.chord_at(note.start)
-        chord_tones = {(chord.root + i) % 12 for i in CHORD_TONES[chord.quality]} if chord else set()
+        chord_tones = (
+            {(chord.root + i) % 12 for i in CHORD_TONES[chord.quality]} if chord else set()
+        )
         assert note.pitch % 12 in scale | chord_tones, f"{note} is outside {score.key} and {chord}"
 
 
@@ -137,7 +141,9 @@ def _section_notes(score: Score, index: int) -> list[tuple[float, float, int, st
 
 
 @pytest.mark.parametrize(("path", "seed"), CASES)
-def test_choruses_repeat_melody_and_lyrics_exactly_and_are_sung_alike(path: Path, seed: int) -> None:
+def test_choruses_repeat_melody_and_lyrics_exactly_and_are_sung_alike(
+    path: Path, seed: int
+) -> None:
     song, track = render(path, seed)
     score = song.score
     choruses = [i for i, s in enumerate(score.sections) if s.kind == "chorus"]
@@ -148,8 +154,12 @@ def test_choruses_repeat_melody_and_lyrics_exactly_and_are_sung_alike(path: Path
         assert _section_notes(score, other) == first
     # the sung audio agrees too: the F0 contours of the choruses match frame by frame
     spans = [score.sections[i] for i in choruses]
-    length = min(len(track.frames_between(score.seconds(s.start), score.seconds(s.end))) for s in spans)
-    contours = [track.frames_between(score.seconds(s.start), score.seconds(s.end))[:length] for s in spans]
+    length = min(
+        len(track.frames_between(score.seconds(s.start), score.seconds(s.end))) for s in spans
+    )
+    contours = [
+        track.frames_between(score.seconds(s.start), score.seconds(s.end))[:length] for s in spans
+    ]
     reference = track.f0[contours[0]]
     for frames in contours[1:]:
         other = track.f0[frames]

@@ -29,7 +29,9 @@ class Audio:
     def __post_init__(self) -> None:
         samples = self.samples
         if samples.ndim != 2:
-            raise ValueError(f"Audio samples must be shaped (channels, samples), got {samples.shape}")
+            raise ValueError(
+                f"Audio samples must be shaped (channels, samples), got {samples.shape}"
+            )
         if samples.dtype != np.float32:
             raise ValueError(f"Audio samples must be float32, got {samples.dtype}")
         if self.sample_rate <= 0:
@@ -106,6 +108,8 @@ def mix_down(tracks: list[Audio]) -> Audio:
     for track in tracks:
         track.require_rate(rate, "a track in the mix")
         if track.channels != channels:
-            raise ValueError(f"mix_down got {track.channels} channels where {channels} were expected")
+            raise ValueError(
+                f"mix_down got {track.channels} channels where {channels} were expected"
+            )
         out[:, : track.frames] += track.samples
     return Audio(out, rate)

@@ -93,14 +93,20 @@ def _read_lyrics(path: Path) -> str:
 def sing(
     prompt: Annotated[str, typer.Argument(help="What the song is about, in a line.")],
     persona: Annotated[Path | None, typer.Option(help="Persona TOML file.")] = None,
-    lyrics: Annotated[Path | None, typer.Option(help="Sing these lyrics ([verse], [chorus] … tags).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Same seed, same song; random when omitted.")] = None,
+    lyrics: Annotated[
+        Path | None, typer.Option(help="Sing these lyrics ([verse], [chorus] … tags).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Same seed, same song; random when omitted.")
+    ] = None,
     genre: Annotated[str | None, typer.Option(help="Override the persona's genre.")] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a persona field: --set style.tempo=[100,110]."),
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder that receives the song.")] = Path("out"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder that receives the song.")] = Path(
+        "out"
+    ),
     stems: Annotated[bool, typer.Option(help="Also write stems/ with one WAV per part.")] = False,
 ) -> None:
     """Write, compose, sing, mix and master an original song."""
@@ -120,7 +126,10 @@ def sing(
             f"[bold]{song.title}[/bold] by {the_persona.name}: {song.duration:.0f} s, "
             f"{song.score.genre}, {song.score.key.name}, {song.score.tempo:.0f} bpm, seed {chosen_seed}"
         )
-        out.print(f"wrote {out_dir}/song.wav, song.mid, song.lrc, song.json" + (", stems/" if stems else ""))
+        out.print(
+            f"wrote {out_dir}/song.wav, song.mid, song.lrc, song.json"
+            + (", stems/" if stems else "")
+        )
 
     _guarded(run)
 

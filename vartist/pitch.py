@@ -27,7 +27,9 @@ def note_to_midi(name: str) -> int:
     """``"A4"`` → 69, ``"C#3"`` → 49. Raises ValueError with the accepted form."""
     match = _NOTE_RE.match(name)
     if not match:
-        raise ValueError(f"{name!r} is not a note name; write a letter, an optional # or b and an octave, like 'A3' or 'F#4'")
+        raise ValueError(
+            f"{name!r} is not a note name; write a letter, an optional # or b and an octave, like 'A3' or 'F#4'"
+        )
     letter, sign, octave = match.groups()
     return 12 * (int(octave) + 1) + _LETTER_PC[letter.upper()] + _accidental(sign)
 
@@ -54,7 +56,9 @@ class Key:
         """``"A minor"``, ``"F# major"``, ``"Bbm"`` → Key."""
         match = _KEY_RE.match(text)
         if not match:
-            raise ValueError(f"{text!r} is not a key; write a tonic and a mode, like 'A minor' or 'Eb major'")
+            raise ValueError(
+                f"{text!r} is not a key; write a tonic and a mode, like 'A minor' or 'Eb major'"
+            )
         letter, sign, mode = match.groups()
         tonic = (_LETTER_PC[letter.upper()] + _accidental(sign)) % 12
         is_minor = (mode or "major").lower() in ("minor", "min", "m")

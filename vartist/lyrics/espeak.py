@@ -72,7 +72,9 @@ class _Espeak:
         try:
             import espeakng_loader
         except ImportError:
-            raise MissingDependencyError("phonetics and the embedded singer", "pip install espeakng-loader") from None
+            raise MissingDependencyError(
+                "phonetics and the embedded singer", "pip install espeakng-loader"
+            ) from None
         self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
         self._lib.espeak_Initialize.restype = ctypes.c_int
         self._lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
@@ -99,7 +101,9 @@ class _Espeak:
         self._callback = _SynthCallback(self._on_audio)
         self._lib.espeak_SetSynthCallback(self._callback)
 
-    def _on_audio(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]) -> int:
+    def _on_audio(
+        self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]
+    ) -> int:
         if count > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, (count,)).copy())
         i = 0
@@ -140,7 +144,9 @@ class _Espeak:
         self._lib.espeak_SetParameter(_PARAM_RANGE, 0, 0)
         self._chunks, self._phonemes = [], []
         data = text.encode("utf-8")
-        self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _PHONEMES_INPUT, None, None)
+        self._lib.espeak_Synth(
+            data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _PHONEMES_INPUT, None, None
+        )
         self._lib.espeak_Synchronize()
         pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
         return Speech((pcm.astype(np.float32) / 32768.0), self.sample_rate, tuple(self._phonemes))
@@ -175,7 +181,9 @@ def has_language(language: str) -> bool:
     return True
 
 
-def speak_phonemes(mnemonics: str, language: str, words_per_minute: int = 160, pitch: int = 50) -> Speech:
+def speak_phonemes(
+    mnemonics: str, language: str, words_per_minute: int = 160, pitch: int = 50
+) -> Speech:
     """Speak a string of phoneme mnemonics (words separated by spaces) on a monotone."""
     engine = _engine()
     with engine.lock:

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 SectionKind = Literal["intro", "verse", "pre-chorus", "chorus", "bridge", "outro"]
-SECTION_KINDS: tuple[SectionKind, ...] = ("intro", "verse", "pre-chorus", "chorus", "bridge", "outro")
+SECTION_KINDS: tuple[SectionKind, ...] = (
+    "intro",
+    "verse",
+    "pre-chorus",
+    "chorus",
+    "bridge",
+    "outro",
+)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from vartist.errors import VartistError
 from vartist.persona.schema import Persona
@@ -21,7 +22,7 @@ class PersonaError(VartistError):
     """The persona file (or an override) is not a valid persona."""
 
 
-def _describe(error: dict[str, Any], source: str) -> str:
+def _describe(error: ErrorDetails, source: str) -> str:
     field = ".".join(str(part) for part in error["loc"])
     value = error.get("input")
     if error["type"] == "extra_forbidden":
@@ -48,7 +49,9 @@ def parse_override(assignment: str) -> tuple[list[str], Any]:
     strings) and as a bare string otherwise, so ``--set name=Nova`` works unquoted.
     """
     if "=" not in assignment:
-        raise PersonaError(f"--set {assignment!r}: write FIELD=VALUE, like --set style.tempo=[100,110]")
+        raise PersonaError(
+            f"--set {assignment!r}: write FIELD=VALUE, like --set style.tempo=[100,110]"
+        )
     dotted, raw = assignment.split("=", 1)
     path = [p.strip() for p in dotted.strip().split(".")]
     if not all(path):

@@ -71,7 +71,9 @@ class Vibrato(_Section):
 
 
 class VoiceConfig(_Section):
-    engine: str = Field("builtin", description="Singer: 'builtin' (embedded, no weights) or a plug-in.")
+    engine: str = Field(
+        "builtin", description="Singer: 'builtin' (embedded, no weights) or a plug-in."
+    )
     model: str = Field("", description="Model for neural singers: a local path or a hub id.")
     range: tuple[str, str] = Field(
         ("A3", "E5"), description="Lowest and highest note the artist sings, like ['A3', 'E5']."
@@ -89,8 +91,10 @@ class VoiceConfig(_Section):
         if low >= high:
             raise ValueError("range is inverted: write the low note first, like ['A3', 'E5']")
         if high - low < 12:
-            raise ValueError("range must span at least an octave for the composer to write melodies")
-        if not (28 <= low and high <= 96):
+            raise ValueError(
+                "range must span at least an octave for the composer to write melodies"
+            )
+        if not (low >= 28 and high <= 96):
             raise ValueError("range must lie between E1 and C7")
         return vocal_range
 
@@ -106,13 +110,17 @@ class MixConfig(_Section):
     true_peak_dbtp: float = Field(
         -1.0, ge=-6.0, le=-0.1, description="Ceiling for the master's true peak, dBTP."
     )
-    reverb: float = Field(0.25, ge=0.0, le=1.0, description="How much room around the vocal, 0 to 1.")
+    reverb: float = Field(
+        0.25, ge=0.0, le=1.0, description="How much room around the vocal, 0 to 1."
+    )
 
 
 class Persona(_Section):
     name: str = Field(min_length=1, max_length=80, description="The artist's name.")
     language: str = Field(
-        "en-us", min_length=2, description="espeak-ng language of the lyrics: 'en-us', 'nl', 'sv', …"
+        "en-us",
+        min_length=2,
+        description="espeak-ng language of the lyrics: 'en-us', 'nl', 'sv', …",
     )
     bio: str = Field("", description="A line about the artist, for release notes.")
     style: Style = Field(default_factory=Style)

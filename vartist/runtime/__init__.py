@@ -4,4 +4,12 @@ from vartist.runtime.outputs import OutputError, song_document, write_song
 from vartist.runtime.pipeline import STAGES, Pipeline
 from vartist.runtime.song import Song, StageTiming
 
-__all__ = ["STAGES", "OutputError", "Pipeline", "Song", "StageTiming", "song_document", "write_song"]
+__all__ = [
+    "STAGES",
+    "OutputError",
+    "Pipeline",
+    "Song",
+    "StageTiming",
+    "song_document",
+    "write_song",
+]

@@ -62,7 +62,11 @@ def write_song(song: Song, out_dir: Path, stems: bool = False) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot create {out_dir}: {exc.strerror}") from None
     try:
-        tags = {"title": song.title, "artist": song.persona.name, "comment": "AI-generated with vartist"}
+        tags = {
+            "title": song.title,
+            "artist": song.persona.name,
+            "comment": "AI-generated with vartist",
+        }
         write_wav(song.master, staging / "song.wav", tags)
         write_midi(song.score, staging / "song.mid")
         write_lrc(song.timeline, staging / "song.lrc", song.title, song.persona.name)

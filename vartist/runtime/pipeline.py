@@ -16,6 +16,7 @@ from vartist.lyrics import lyric_engines, parse_lyrics
 from vartist.lyrics.types import Lyrics
 from vartist.persona import Persona
 from vartist.request import SongRequest
+from vartist.runtime.checks import check_persona
 from vartist.runtime.song import Song, StageTiming
 from vartist.studio import master, mix_song, render_band
 from vartist.voice import build_timeline, singers
@@ -59,6 +60,7 @@ class Pipeline:
     """
 
     def __init__(self, persona: Persona, listener: StageListener | None = None) -> None:
+        check_persona(persona)
         self.persona = persona
         self._listener = listener
         self._lyric_writer = lyric_engines.get(persona.lyrics.engine)(persona)
@@ -82,7 +84,10 @@ class Pipeline:
 
     def render(self, request: SongRequest) -> Song:
         self._timings = []
-        rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(request.seed).spawn(len(STAGES))]
+        rngs = [
+            np.random.default_rng(s)
+            for s in np.random.SeedSequence(request.seed).spawn(len(STAGES))
+        ]
         lyrics_rng, compose_rng, sing_rng, band_rng, _, _ = rngs
         persona = self.persona
         with self._stage("lyrics"):

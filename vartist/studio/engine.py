@@ -16,7 +16,12 @@ class Instrument(Protocol):
     """Plays one part of the arrangement."""
 
     def render(
-        self, part: Part, seconds_per_beat: float, total_seconds: float, sample_rate: int, rng: np.random.Generator
+        self,
+        part: Part,
+        seconds_per_beat: float,
+        total_seconds: float,
+        sample_rate: int,
+        rng: np.random.Generator,
     ) -> Audio:
         """Stereo audio of the part, starting at song time 0 and ``total_seconds`` long."""
         ...
