@@ -1,0 +1,242 @@
+"""Phonetics: syllables, stress, nuclei, rhyme, written pieces, scripts, and their data sources."""
+
+from __future__ import annotations
+
+import numpy as np
+import pronouncing
+import pyphen
+import pytest
+
+from vartist.lyrics import espeak
+from vartist.lyrics.cmu import arpabet
+from vartist.lyrics.errors import LyricsError
+from vartist.lyrics.hyphenation import hyphenator
+from vartist.lyrics.phonetics import (
+    _ARPABET_CONSONANTS,
+    _ARPABET_FINAL_UNSTRESSED,
+    _ARPABET_UNSTRESSED,
+    _ARPABET_VOWELS,
+    count_syllables,
+    rhyme_key,
+    rhymes,
+    syllabify,
+    words_of,
+)
+from vartist.lyrics.phrasebook import PHRASEBOOKS
+from vartist.lyrics.text import clean_line, split_words
+
+PAUSES = {"", "_", "_:", "_!", "_|", "_^_"}
+ENGLISH_VOWELS = {*_ARPABET_VOWELS.values(), *_ARPABET_UNSTRESSED.values(), "i"}
+ENGLISH_MNEMONICS = sorted(
+    {
+        *_ARPABET_CONSONANTS.values(),
+        *_ARPABET_VOWELS.values(),
+        *_ARPABET_UNSTRESSED.values(),
+        *_ARPABET_FINAL_UNSTRESSED.values(),
+    }
+)
+
+
+def spoken_phonemes(mnemonics: str, language: str) -> list[str]:
+    speech = espeak.speak_phonemes(mnemonics, language)
+    return [name for name, _ in speech.phoneme_starts if name not in PAUSES]
+
+
+def phrasebook_words(code: str) -> list[str]:
+    book = PHRASEBOOKS[code]
+    phrases = [p for heads in book.clause_heads.values() for p in heads]
+    phrases += [p for heads in book.modal_heads.values() for p in heads]
+    phrases += [p for group in book.adverb_tails + book.verb_tails for p in group]
+    phrases += list(book.things)
+    return sorted({w for p in phrases for w in split_words(p.replace("{thing}", ""))})
+
+
+@pytest.mark.parametrize("mnemonic", ENGLISH_MNEMONICS)
+def test_every_english_mnemonic_is_a_phoneme_espeak_speaks(mnemonic: str) -> None:
+    def spoken(frame: str) -> list[str]:
+        return [name.lstrip("',") for name in spoken_phonemes(frame, "en-us")]
+
+    # between vowels, so a stop is heard; espeak-ng turns an unstressed word-final "I" into
+    # "i" (the "happy" rule), so a vowel may also be checked stressed
+    assert mnemonic in spoken(f"h'a {mnemonic} a") or mnemonic in spoken(f"h'a '{mnemonic} a")
+    speech = espeak.speak_phonemes(f"h'a {mnemonic} a", "en-us")
+    plain = espeak.speak_phonemes("h'a a", "en-us")
+    assert len(speech.samples) > len(plain.samples)  # the phoneme takes time: it was sounded
+
+
+@pytest.mark.parametrize(
+    ("word", "stresses"),
+    [
+        ("beautiful", (1, 0, 0)),
+        ("tonight", (0, 1)),
+        ("yesterday", (1, 0, 2)),
+        ("remember", (0, 1, 0)),
+        ("city", (1, 0)),
+        ("dancing", (1, 0)),
+        ("night", (1,)),
+        ("the", (0,)),
+        ("of", (0,)),
+        ("my", (0,)),
+    ],
+)
+def test_english_syllable_counts_and_stress(word: str, stresses: tuple[int, ...]) -> None:
+    assert tuple(s.stress for s in syllabify(word, "en-us").syllables) == stresses
+
+
+def test_english_onsets_are_maximised_within_legal_clusters() -> None:
+    extra = syllabify("extra", "en-us").syllables
+    assert [s.phonemes for s in extra] == [("E", "k"), ("s", "t", "r", "@")]
+    # "ng" never starts an English syllable
+    singer = syllabify("singer", "en-us").syllables
+    assert singer[0].coda == ("N",)
+
+
+def test_function_words_in_a_line_carry_no_stress() -> None:
+    words = words_of("the light of my life", "en-us")
+    assert [w.syllables[0].stress for w in words] == [0, 1, 0, 0, 1]
+
+
+def test_word_missing_from_cmudict_falls_back_to_espeak() -> None:
+    assert arpabet("blorptastic") is None
+    word = syllabify("blorptastic", "en-us")
+    assert len(word.syllables) == 3
+    assert sum(s.stress == 1 for s in word.syllables) == 1
+
+
+def test_digits_are_read_out() -> None:
+    assert count_syllables("42", "en-us") == 3  # for-ty-two
+    assert count_syllables("7", "en-us") == 2  # se-ven
+    assert "".join(s.text for s in syllabify("42", "en-us").syllables) == "42"
+
+
+@pytest.mark.parametrize(
+    ("word", "language", "count", "stressed"),
+    [
+        ("avond", "nl", 2, 0),
+        ("zonsondergang", "nl", 4, 0),
+        ("gezicht", "nl", 2, 1),
+        ("herinneringen", "nl", 5, 1),
+        ("kärlek", "sv", 2, 0),
+        ("stjärna", "sv", 2, 0),
+        ("sommaren", "sv", 3, 0),
+        ("älskar", "sv", 2, 0),
+    ],
+)
+def test_dutch_and_swedish_words_syllabify(
+    word: str, language: str, count: int, stressed: int
+) -> None:
+    syllables = syllabify(word, language).syllables
+    assert len(syllables) == count
+    assert [i for i, s in enumerate(syllables) if s.stress == 1] == [stressed]
+    assert "".join(s.text for s in syllables) == word
+    # stress lives in Syllable.stress, never in the stored phonemes
+    assert not any(p.startswith(("'", ",")) for s in syllables for p in s.phonemes)
+
+
+def _is_voiced(samples: np.ndarray, sample_rate: int) -> bool:
+    """Normalised autocorrelation peak at a voice's pitch lag: high for vowels, low for noise."""
+    middle = samples[len(samples) // 4 : 3 * len(samples) // 4].astype(np.float64)
+    middle -= middle.mean()
+    lags = range(sample_rate // 400, sample_rate // 60)
+    energy = float(np.dot(middle, middle))
+    best = max(float(np.dot(middle[:-lag], middle[lag:])) for lag in lags)
+    return energy > 0 and best / energy > 0.5
+
+
+@pytest.mark.parametrize("language", ["en-us", "nl", "sv"])
+def test_nuclei_are_voiced_vowels(language: str) -> None:
+    code = language[:2]
+    words = phrasebook_words(code)[::7]
+    nuclei = {s.vowel for w in words for s in syllabify(w, language).syllables}
+    assert len(nuclei) >= 6
+    for vowel in sorted(nuclei):
+        if language == "en-us":  # CMUdict's vowels map to these
+            assert vowel in ENGLISH_VOWELS, f"{vowel!r} is not a vowel mnemonic"
+        speech = espeak.speak_phonemes(vowel, language)
+        assert _is_voiced(speech.samples, speech.sample_rate), f"{vowel!r} is not voiced"
+    # and a voiceless consonant is not: the measure can fail
+    hiss = espeak.speak_phonemes("s", language)
+    assert not _is_voiced(hiss.samples, hiss.sample_rate)
+
+
+@pytest.mark.parametrize("language", ["en-us", "nl", "sv"])
+def test_syllable_phonemes_are_speakable(language: str) -> None:
+    for word in phrasebook_words(language[:2])[::5]:
+        for syllable in syllabify(word, language).syllables:
+            spoken = spoken_phonemes(" ".join(syllable.phonemes), language)
+            assert len(spoken) >= len(syllable.phonemes), (word, syllable.phonemes, spoken)
+
+
+@pytest.mark.parametrize("language", ["en-us", "nl", "sv"])
+def test_written_pieces_join_back_into_the_word(language: str) -> None:
+    words = [*phrasebook_words(language[:2]), "hour", "sun-kissed", "rock'n'roll", "2024"]
+    for word in words:
+        parsed = syllabify(word, language)
+        assert "".join(s.text for s in parsed.syllables) == word
+        # no syllable of a real word is left without letters
+        if word.isalpha() and len(word) >= len(parsed.syllables):
+            assert all(s.text for s in parsed.syllables), [s.text for s in parsed.syllables]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "language", "expected"),
+    [
+        ("night", "light", "en-us", True),
+        ("tonight", "bright", "en-us", True),
+        ("again", "then", "en-us", True),
+        ("heart", "apart", "en-us", True),
+        ("night", "day", "en-us", False),
+        ("love", "move", "en-us", False),  # an eye rhyme is not a rhyme
+        ("sea", "say", "en-us", False),
+        ("nacht", "zacht", "nl", True),
+        ("regen", "wegen", "nl", True),
+        ("nacht", "licht", "nl", False),
+        ("natt", "glatt", "sv", True),
+        ("hand", "strand", "sv", True),
+        ("natt", "dag", "sv", False),
+    ],
+)
+def test_rhymes(a: str, b: str, language: str, expected: bool) -> None:
+    assert rhymes(a, b, language) is expected
+
+
+def test_rhyme_key_starts_at_the_last_stressed_vowel() -> None:
+    assert rhyme_key("beautiful") == ("u:", "t", "@", "f", "@", "l")
+    assert rhyme_key("tonight") == ("aI", "t")
+    # of a line, the last word counts
+    assert rhyme_key("we danced all night") == rhyme_key("light")
+
+
+def test_clean_line_drops_emoji_and_symbols() -> None:
+    line = "I ❤️ you 🎶 tonight! 👩‍👩‍👧 don’t ★ stop"
+    assert clean_line(line) == "I you tonight! don't stop"
+    assert split_words(line) == ["I", "you", "tonight", "don't", "stop"]
+    assert count_syllables(line, "en-us") == count_syllables("I you tonight don't stop", "en-us")
+
+
+def test_words_in_a_script_the_language_does_not_use_raise() -> None:
+    with pytest.raises(LyricsError, match=r"line 3: .*Katakana.*--set language=ja"):
+        words_of("hello トーキョー", "en-us", line_number=3)
+    with pytest.raises(LyricsError, match=r"Cyrillic.*--set language=ru"):
+        words_of("de stad любовь", "nl")
+    assert len(words_of("любовь город", "ru")) == 2
+
+
+def test_hyphenation_matches_pyphen() -> None:
+    sample = [w for w in split_words(" ".join(phrasebook_words("en"))) if w.isalpha()]
+    for language, code in (("en-us", "en_US"), ("nl", "nl"), ("sv", "sv")):
+        words = [*sample, *phrasebook_words(language[:2]), "lettergrepen", "hyphenation"]
+        ours = hyphenator(language)
+        assert ours is not None
+        theirs = pyphen.Pyphen(lang=code)
+        for word in words:
+            assert ours.positions(word) == list(theirs.positions(word)), (language, word)
+
+
+def test_cmudict_lookup_matches_pronouncing() -> None:
+    pronouncing.init_cmu()
+    words = sorted(pronouncing.lookup)[::401]
+    assert len(words) > 200
+    for word in words:
+        phones = pronouncing.lookup[word][0].split("#", 1)[0]  # "# place, danish" is a note
+        assert arpabet(word) == tuple(phones.split()), word

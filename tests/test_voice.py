@@ -1,0 +1,624 @@
+"""The embedded singer, measured on what it sang.
+
+Scores are built by hand (no composer, no lyric engine). Pitch and onsets come from an F0
+tracker run on the sung audio, levels from its RMS, brightness from its spectrum; nothing is
+read back from the score where the audio can be measured instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import pyworld
+
+from tests.builders import syllable
+from tests.measure import PitchTrack, cents, track_pitch
+from vartist.audio import Audio
+from vartist.composer.score import Chord, Score, SectionSpan, SyllableRef, VocalNote
+from vartist.lyrics import espeak
+from vartist.lyrics.types import Line, Lyrics, Section, Syllable, Word
+from vartist.persona import Persona
+from vartist.pitch import Key, midi_to_hz
+from vartist.voice import (
+    VISEMES,
+    BuiltinSinger,
+    UnknownVisemeError,
+    UnsingableScoreError,
+    VocalTake,
+    build_timeline,
+    mouth_open,
+    singers,
+    viseme_of,
+    visemes_of,
+)
+from vartist.voice.phonetics import PhoneKind, align_phoneme_events, phone_kinds
+
+# ---------------------------------------------------------------------------------------------
+# Hand-made scores: one syllable per word, rests and melismas where asked.
+
+REST = "rest"
+MELISMA = "melisma"
+
+
+@dataclass(frozen=True)
+class Sung:
+    """One event of a hand-written vocal line: a syllable, a rest or a melisma continuation."""
+
+    what: Syllable | Literal["rest", "melisma"]
+    beats: float
+    pitch: int = 0
+
+
+def line_score(events: Sequence[Sung], language: str, tempo: float = 100.0) -> Score:
+    """A one-line song that starts after two beats and ends two beats after its last note."""
+    syllables = [e.what for e in events if isinstance(e.what, Syllable)]
+    words = tuple(Word(s.text, (s,)) for s in syllables)
+    text = " ".join(s.text for s in syllables)
+    lyrics = Lyrics("test", language, (Section("verse", (Line(text, words, "A"),)),), "test")
+    beat, word, notes = 2.0, -1, []
+    for event in events:
+        if event.what == REST:
+            beat += event.beats
+            continue
+        if event.what != MELISMA:
+            word += 1
+        ref = SyllableRef(0, 0, word, 0)
+        notes.append(VocalNote(beat, event.beats, event.pitch, ref, melisma=event.what == MELISMA))
+        beat += event.beats
+    total = beat + 2.0
+    pitches = [n.pitch for n in notes]
+    return Score(
+        title="test",
+        genre="pop",
+        tempo=tempo,
+        beats_per_bar=4,
+        key=Key(0, "major"),
+        sections=(SectionSpan("verse", 0.0, total, 0, "verse 1"),),
+        chords=(Chord(0.0, total, 0, "maj", "C"),),
+        vocal=tuple(notes),
+        parts=(),
+        lyrics=lyrics,
+        vocal_range=(min(pitches), max(pitches)),
+    )
+
+
+def persona(low: str = "A3", high: str = "E5", **voice: object) -> Persona:
+    return Persona.model_validate({"name": "Test", "voice": {"range": [low, high], **voice}})
+
+
+S = syllable
+
+# English, a low male voice (E2-E4), leaps of up to an octave and a melisma on "day".
+ENGLISH_LOW = line_score(
+    [
+        Sung(S("my", "m 'aI"), 1, 45),
+        Sung(S("love", "l 'V v"), 1, 52),
+        Sung(S("is", "I z", 0), 1, 48),
+        Sung(S("the", "D @", 0), 1, 57),
+        Sung(S("sea", "s 'i:"), 1, 50),
+        Sung(S("so", "s 'oU"), 1, 62),
+        Sung(S("wide", "w 'aI d"), 1, 55),
+        Sung(S("and", "a n d", 0), 1, 43),
+        Sung(S("blue", "b l 'u:"), 1, 59),
+        Sung(S("all", "'O: l"), 1, 47),
+        Sung(S("day", "d 'eI"), 1, 52),
+        Sung(MELISMA, 1, 55),
+        Sung(MELISMA, 1, 50),
+        Sung(S("long", "l 'O N"), 2, 45),
+    ],
+    "en-us",
+)
+
+# Dutch, a high voice (A3-E5) leaping across it.
+DUTCH_HIGH = line_score(
+    [
+        Sung(S("zon", "z 'O n"), 1, 60),
+        Sung(S("zee", "z 'e:"), 1, 67),
+        Sung(S("licht", "l 'I x t"), 1, 72),
+        Sung(S("maan", "m 'a: n"), 1, 64),
+        Sung(S("vuur", "v 'y r"), 1, 76),
+        Sung(S("ster", "s t 'E r"), 1, 69),
+        Sung(S("hart", "h 'A r t"), 1, 62),
+        Sung(S("nacht", "n 'A x t"), 1, 74),
+        Sung(S("droom", "d r 'o: m"), 1, 65),
+        Sung(S("blijf", "b l 'EI f"), 1, 71),
+        Sung(S("jij", "j 'EI"), 1, 59),
+        Sung(MELISMA, 1, 64),
+        Sung(S("wij", "v# 'EI"), 2, 67),
+    ],
+    "nl",
+)
+
+# Swedish phrases with rests between them and long held notes. Each phrase after a rest opens on
+# a vowel or a voiceless consonant, so voicing itself marks where the note begins (a voiced
+# consonant is sung before the beat, on purpose, and would blur that measurement).
+SWEDISH_PHRASES = line_score(
+    [
+        Sung(S("sol", "s 'u: l"), 1, 62),
+        Sung(S("och", "O k", 0), 1, 65),
+        Sung(S("hav", "h 'A: v"), 3, 69),
+        Sung(REST, 2),
+        Sung(S("en", "'E n"), 1, 67),
+        Sung(S("mot", "m 'u: t"), 1, 64),
+        Sung(S("natt", "n 'a t"), 3, 60),
+        Sung(REST, 1.5),
+        Sung(S("kom", "k 'O m"), 1, 65),
+        Sung(S("se", "s 'e:"), 1, 69),
+        Sung(S("dag", "d 'A: g"), 3, 64),
+        Sung(REST, 2),
+        Sung(S("tid", "t 'i: d"), 4, 62),
+    ],
+    "sv",
+    tempo=90.0,
+)
+
+CASES = {
+    "english-low": (ENGLISH_LOW, persona("E2", "E4")),
+    "dutch-high": (DUTCH_HIGH, persona("A3", "E5", formant_shift=1.15)),
+    "swedish-phrases": (SWEDISH_PHRASES, persona("A3", "E5")),
+}
+
+_takes: dict[str, tuple[Score, VocalTake, PitchTrack]] = {}
+
+
+def sung(case: str) -> tuple[Score, VocalTake, PitchTrack]:
+    """Sing a case once per test session and track its pitch."""
+    if case not in _takes:
+        score, who = CASES[case]
+        take = BuiltinSinger(who).sing(score, np.random.default_rng(7))
+        _takes[case] = (score, take, track_pitch(take.audio))
+    return _takes[case]
+
+
+def note_seconds(score: Score, note: VocalNote) -> tuple[float, float]:
+    return score.seconds(note.start), score.seconds(note.end)
+
+
+def settle_time(track: PitchTrack, midi: float, start: float, end: float) -> float | None:
+    """When the tracked F0 first comes within 50 cents of ``midi`` and stays for 15 ms."""
+    frames = track.frames_between(start, end)
+    near = np.abs(cents(np.maximum(track.f0[frames], 1e-3), midi)) < 50.0
+    held = near[:-2] & near[1:-1] & near[2:]
+    hits = np.flatnonzero(held)
+    return float(track.times[frames[hits[0]]]) if hits.size else None
+
+
+def voicing_onset(track: PitchTrack, start: float, end: float) -> float | None:
+    frames = track.frames_between(start, end)
+    voiced = track.f0[frames] > 0
+    held = voiced[:-2] & voiced[1:-1] & voiced[2:]
+    hits = np.flatnonzero(held)
+    return float(track.times[frames[hits[0]]]) if hits.size else None
+
+
+def click_ratio(samples: npt.NDArray[np.floating]) -> float:
+    """The largest sample-to-sample jump over the RMS of the jumps around it (20 ms, the jump
+    and its neighbours left out), with a floor 60 dB under the peak. A click in a quiet
+    stretch scores in the tens; a voice, fricatives included, stays under about 8."""
+    x = samples.astype(np.float64)
+    jumps = np.abs(np.diff(x))
+    width = 480
+    energy = jumps**2
+    window = np.convolve(energy, np.ones(width), mode="same")
+    own = energy + np.roll(energy, 1) + np.roll(energy, -1)
+    local = np.sqrt(np.maximum(window - own, 0.0) / (width - 3))
+    floor = 1e-3 * np.max(np.abs(x))
+    return float(np.max(jumps / (local + floor)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Quality bars measured on the sung audio.
+
+
+@pytest.mark.parametrize("case", ["english-low", "dutch-high", "swedish-phrases"])
+def test_sung_pitch_follows_the_score(case: str) -> None:
+    score, _, track = sung(case)
+    errors, sung_frames = [], 0
+    for note in score.vocal:
+        start, end = note_seconds(score, note)
+        frames = track.frames_between(start + 0.06, end)
+        sung_frames += frames.size
+        voiced = frames[track.f0[frames] > 0]
+        errors.append(np.abs(cents(track.f0[voiced], note.pitch)))
+    all_errors = np.concatenate(errors)
+    print(f"{case}: median {np.median(all_errors):.1f} cents over {all_errors.size} frames")
+    assert all_errors.size > 0.7 * sung_frames, "too few voiced frames inside the notes"
+    assert np.median(all_errors) < 30.0
+
+
+def test_the_melodies_span_more_than_two_octaves_of_sung_pitch() -> None:
+    """The pitch cases above are only meaningful if the voice really went low and high."""
+    low_f0, high_f0 = sung("english-low")[2].f0, sung("dutch-high")[2].f0
+    lowest = float(np.percentile(low_f0[low_f0 > 0], 2))
+    highest = float(np.percentile(high_f0[high_f0 > 0], 98))
+    assert 12 * np.log2(highest / lowest) > 24.0
+
+
+@pytest.mark.parametrize("case", ["english-low", "dutch-high"])
+def test_leaps_arrive_within_40_ms_of_the_note(case: str) -> None:
+    score, _, track = sung(case)
+    errors = []
+    for previous, note in zip(score.vocal, score.vocal[1:], strict=False):
+        if abs(note.pitch - previous.pitch) < 2:
+            continue
+        start, end = note_seconds(score, note)
+        arrived = settle_time(track, note.pitch, start - 0.1, end)
+        assert arrived is not None, f"the voice never reached {note.pitch} at {start:.2f}s"
+        errors.append(abs(arrived - start))
+    errors_ms = np.array(errors) * 1000
+    median, p90 = np.median(errors_ms), np.percentile(errors_ms, 90)
+    print(f"{case}: {errors_ms.size} leaps, onset error median {median:.0f} ms, p90 {p90:.0f} ms")
+    assert errors_ms.size >= 10
+    assert p90 <= 40.0
+    assert median <= 30.0
+
+
+def test_notes_after_a_rest_start_their_voicing_on_time() -> None:
+    score, _, track = sung("swedish-phrases")
+    notes = score.vocal
+    after_rest = [
+        (previous, note)
+        for previous, note in zip(notes, notes[1:], strict=False)
+        if note.start - previous.end >= 1.0
+    ]
+    assert len(after_rest) == 3
+    for previous, note in after_rest:
+        start, _ = note_seconds(score, note)
+        onset = voicing_onset(track, score.seconds(previous.end) + 0.1, start + 0.3)
+        assert onset is not None
+        assert abs(onset - start) <= 0.040, f"voicing began {1000 * (onset - start):.0f} ms off"
+
+
+def test_long_notes_hold_their_vowel() -> None:
+    score, _, track = sung("swedish-phrases")
+    long_notes = [n for n in score.vocal if score.seconds(n.duration) >= 1.5]
+    assert len(long_notes) == 4
+    for note in long_notes:
+        frames = track.frames_between(*note_seconds(score, note))
+        voiced = float(np.mean(track.f0[frames] > 0))
+        assert voiced >= 0.8, f"only {voiced:.0%} of the {note.duration}-beat note is voiced"
+
+
+def test_melisma_moves_the_held_vowel_through_each_pitch() -> None:
+    score, take, track = sung("english-low")
+    day = [n for n in score.vocal if n.syllable == SyllableRef(0, 0, 10, 0)]
+    assert [n.melisma for n in day] == [False, True, True]
+    for note in day:
+        start, end = note_seconds(score, note)
+        frames = track.frames_between(start + 0.06, end)
+        frames = frames[track.f0[frames] > 0]
+        assert frames.size > 0.7 * (end - start - 0.06) / 0.005
+        assert np.median(np.abs(cents(track.f0[frames], note.pitch))) < 30.0
+    # one vowel carries the whole melisma
+    vowels = [p for p in take.phonemes if p.syllable == day[0].syllable and p.phoneme == "'eI"]
+    assert len(vowels) == 1
+    assert vowels[0].end - vowels[0].start > 0.9 * score.seconds(3.0) - 0.15
+
+
+@pytest.mark.parametrize("case", ["english-low", "dutch-high", "swedish-phrases"])
+def test_audio_is_clean_and_spans_the_song(case: str) -> None:
+    score, take, _ = sung(case)
+    audio = take.audio
+    assert audio.channels == 1 and audio.sample_rate in (22_050, 24_000)
+    assert abs(audio.duration - score.duration_seconds) < 0.01
+    samples = audio.samples[0]
+    assert np.all(np.isfinite(samples))
+    assert 0.5 < audio.peak() <= 1.0
+    assert click_ratio(samples) < 12.0
+    # silence before the first note's consonants and after the last note
+    first_note = score.seconds(score.vocal[0].start)
+    assert np.max(np.abs(samples[: int(0.3 * first_note * audio.sample_rate)])) < 1e-3
+
+
+def test_click_measure_catches_a_click() -> None:
+    """The click measure is only worth something if a real click trips it."""
+    _, take, _ = sung("swedish-phrases")
+    samples = take.audio.samples[0].copy()
+    quiet = int(0.1 * take.audio.sample_rate)
+    samples[quiet:] += 0.02  # a step in the silent lead-in
+    assert click_ratio(samples) > 20.0
+
+
+def test_rests_before_phrases_hold_a_soft_unvoiced_breath() -> None:
+    score, take, track = sung("swedish-phrases")
+    rate = take.audio.sample_rate
+    samples = take.audio.samples[0]
+    vowel_level = np.sqrt(np.mean(samples[int(score.seconds(5.0) * rate) : int(score.seconds(7.0) * rate)] ** 2))
+    notes = score.vocal
+    gaps = [(p, n) for p, n in zip(notes, notes[1:], strict=False) if n.start - p.end >= 1.0]
+    for previous, note in gaps:
+        rest_start = score.seconds(previous.end) + 0.1
+        rest_end = score.seconds(note.start) - 0.15
+        rest = samples[int(rest_start * rate) : int(rest_end * rate)]
+        level_db = 20 * np.log10(np.sqrt(np.mean(rest**2)) / vowel_level)
+        assert -45.0 < level_db < -15.0, f"breath at {level_db:.1f} dB under the vowels"
+        frames = track.frames_between(rest_start, rest_end)
+        assert np.mean(track.f0[frames] > 0) < 0.2, "the breath should be unvoiced"
+
+
+def test_vibrato_sways_a_held_note_at_the_persona_rate_and_depth() -> None:
+    score = line_score([Sung(S("la", "l 'a:"), 8, 64)], "en-us", tempo=120.0)
+    singer = BuiltinSinger(persona(vibrato={"rate_hz": 5.0, "depth_cents": 60.0, "onset_s": 0.5}))
+    take = singer.sing(score, np.random.default_rng(1))
+    track = track_pitch(take.audio)
+    start, end = note_seconds(score, score.vocal[0])
+    steady = track.frames_between(start + 0.1, start + 0.45)
+    assert np.std(cents(track.f0[steady], 64)) < 12.0, "no vibrato before its onset"
+    held = track.frames_between(start + 1.0, end - 0.2)
+    deviation = cents(track.f0[held], 64)
+    assert np.all(track.f0[held] > 0)
+    deviation = deviation - np.mean(deviation)
+    spectrum = np.abs(np.fft.rfft(deviation * np.hanning(deviation.size), n=8192))
+    rate = np.fft.rfftfreq(8192, d=0.005)[np.argmax(spectrum)]
+    depth = np.sqrt(2) * np.std(deviation)
+    assert abs(rate - 5.0) < 0.4
+    assert 40.0 < depth < 80.0
+
+
+def _spectral_centroid(audio: Audio, start: float, end: float) -> float:
+    x = audio.samples[0, int(start * audio.sample_rate) : int(end * audio.sample_rate)]
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(x.size))) ** 2
+    hz = np.fft.rfftfreq(x.size, 1 / audio.sample_rate)
+    return float(np.sum(hz * spectrum) / np.sum(spectrum))
+
+
+def test_formant_shift_brightens_the_voice() -> None:
+    score = line_score([Sung(S("ah", "'a:"), 4, 60), Sung(S("eh", "'E"), 4, 64)], "en-us")
+    start, end = score.seconds(2.5), score.seconds(9.5)
+    centroids = {
+        shift: _spectral_centroid(
+            BuiltinSinger(persona(formant_shift=shift)).sing(score, np.random.default_rng(0)).audio,
+            start,
+            end,
+        )
+        for shift in (0.85, 1.25)
+    }
+    assert centroids[1.25] > 1.2 * centroids[0.85]
+
+
+def test_breathiness_adds_air_to_the_tone() -> None:
+    """Aperiodicity measured by WORLD's D4C on the sung vowel, with the score's F0."""
+    score = line_score([Sung(S("ah", "'a:"), 6, 62)], "en-us")
+    start, end = score.seconds(2.5), score.seconds(7.5)
+    noise = {}
+    for breathiness in (0.0, 0.8):
+        take = BuiltinSinger(persona(breathiness=breathiness)).sing(score, np.random.default_rng(0))
+        rate = take.audio.sample_rate
+        x = take.audio.samples[0].astype(np.float64)
+        times = np.arange(start, end, 0.005)
+        f0 = np.full(times.size, midi_to_hz(62))
+        aperiodicity = pyworld.d4c(x, f0, times, rate)
+        band = slice(int(1000 / rate * 2 * (aperiodicity.shape[1] - 1)), None)
+        noise[breathiness] = float(np.mean(aperiodicity[:, band]))
+    assert noise[0.8] > noise[0.0] + 0.1
+
+
+def test_same_seed_sings_bit_for_bit_and_another_seed_differs() -> None:
+    score, who = CASES["swedish-phrases"]
+    first = BuiltinSinger(who).sing(score, np.random.default_rng(5))
+    again = BuiltinSinger(who).sing(score, np.random.default_rng(5))
+    other = BuiltinSinger(who).sing(score, np.random.default_rng(6))
+    assert np.array_equal(first.audio.samples, again.audio.samples)
+    assert first.phonemes == again.phonemes
+    assert not np.array_equal(first.audio.samples, other.audio.samples)
+
+
+def test_a_chorus_sung_twice_sounds_the_same_apart_from_its_seeded_drift() -> None:
+    """Repeated words are spoken once and reused: the second line tracks the first."""
+    line = [Sung(S("so", "s 'oU"), 1, 62), Sung(S("far", "f 'A@"), 1, 67), Sung(S("a", "@", 0), 2, 64)]
+    score = line_score([*line, Sung(REST, 4), *line], "en-us")
+    take = BuiltinSinger(persona()).sing(score, np.random.default_rng(2))
+    rate = take.audio.sample_rate
+    first = take.audio.samples[0, int(score.seconds(2) * rate) : int(score.seconds(6) * rate)]
+    second = take.audio.samples[0, int(score.seconds(10) * rate) : int(score.seconds(14) * rate)]
+    level = [np.sqrt(np.mean(x**2)) for x in (first, second)]
+    assert abs(20 * np.log10(level[0] / level[1])) < 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The phoneme and viseme timeline.
+
+
+@pytest.mark.parametrize("case", ["english-low", "swedish-phrases"])
+def test_sung_phonemes_are_ordered_and_sit_with_their_notes(case: str) -> None:
+    score, take, _ = sung(case)
+    starts = [p.start for p in take.phonemes]
+    assert starts == sorted(starts)
+    assert all(p.end >= p.start for p in take.phonemes)
+    expected = sum(len(score.syllable(n.syllable).phonemes) for n in score.vocal if not n.melisma)
+    assert len(take.phonemes) == expected
+    for phoneme in take.phonemes:
+        notes = [n for n in score.vocal if n.syllable == phoneme.syllable]
+        first, last = score.seconds(notes[0].start), score.seconds(notes[-1].end)
+        assert first - 0.2 <= phoneme.start and phoneme.end <= last + 1e-9
+        assert phoneme.viseme in VISEMES
+    # every vowel starts on its note
+    for note in (n for n in score.vocal if not n.melisma):
+        syllable = score.syllable(note.syllable)
+        vowel = next(
+            p for p in take.phonemes if p.syllable == note.syllable and p.phoneme == syllable.vowel
+        )
+        assert abs(vowel.start - score.seconds(note.start)) < 0.006
+
+
+@pytest.mark.parametrize("case", ["english-low", "dutch-high", "swedish-phrases"])
+def test_mouth_opens_with_the_voice(case: str) -> None:
+    """Mouth openness from the viseme timeline correlates with the vocal's RMS envelope."""
+    score, take, _ = sung(case)
+    timeline = build_timeline(score, take)
+    rate = take.audio.sample_rate
+    hop = int(0.01 * rate)
+    samples = take.audio.samples[0]
+    frames = samples.size // hop
+    rms = np.sqrt(np.mean(samples[: frames * hop].reshape(frames, hop) ** 2, axis=1))
+    openness = np.full(frames, np.nan)
+    for event in timeline.of("phoneme"):
+        openness[int(event.start / 0.01) : int(event.end / 0.01)] = mouth_open(event.viseme)
+    inside = ~np.isnan(openness)
+    correlation = np.corrcoef(openness[inside], rms[inside])[0, 1]
+    print(f"{case}: mouth/RMS correlation {correlation:.2f}")
+    assert correlation > 0.3
+
+
+def test_timeline_holds_every_kind_of_event_in_order() -> None:
+    score, take, _ = sung("english-low")
+    timeline = build_timeline(score, take)
+    starts = [e.start for e in timeline.events]
+    assert starts == sorted(starts)
+    assert [e.text for e in timeline.of("section")] == ["verse 1"]
+    assert [e.text for e in timeline.of("line")] == [score.lyrics.sections[0].lines[0].text]
+    words = timeline.of("word")
+    assert [w.text for w in words] == [w.text for w in score.lyrics.sections[0].lines[0].words]
+    assert len(timeline.of("syllable")) == len(words)
+    day = next(w for w in words if w.text == "day")
+    assert day.end - day.start == pytest.approx(score.seconds(3.0))
+    beats = timeline.of("beat")
+    assert len(beats) == int(np.ceil(score.duration_beats))
+    assert [b.text for b in beats[:6]] == ["1:1", "1:2", "1:3", "1:4", "2:1", "2:2"]
+    assert beats[4].start == pytest.approx(score.seconds(4.0))
+    phonemes = timeline.of("phoneme")
+    assert len(phonemes) == len(take.phonemes)
+    assert all(p.viseme in VISEMES for p in phonemes)
+    line = timeline.of("line")[0]
+    assert line.start == pytest.approx(score.seconds(2.0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Visemes, phoneme classes and espeak-ng alignment.
+
+
+@pytest.mark.parametrize(
+    ("phoneme", "language", "viseme"),
+    [
+        ("p", "en-us", "PP"),
+        ("m", "sv", "PP"),
+        ("f", "nl", "FF"),
+        ("T", "en-us", "TH"),
+        ("t", "en-us", "DD"),
+        ("k", "sv", "kk"),
+        ("x", "nl", "kk"),
+        ("tS", "en-us", "CH"),
+        ("sx", "sv", "CH"),
+        ("S;", "sv", "CH"),
+        ("s", "nl", "SS"),
+        ("n", "en-us", "nn"),
+        ("r", "nl", "RR"),
+        ("'aI", "en-us", "aa"),
+        ("'A:", "sv", "aa"),
+        ("'E", "nl", "E"),
+        ("'i:", "sv", "ih"),
+        ("'O:", "en-us", "oh"),
+        ("'Y:", "sv", "oh"),
+        ("'u:", "en-us", "ou"),
+        ("'y", "nl", "ou"),
+        ("w", "en-us", "ou"),
+        ("w", "nl", "FF"),
+        ("_:", "en-us", "sil"),
+    ],
+)
+def test_viseme_of_phonemes_in_three_languages(phoneme: str, language: str, viseme: str) -> None:
+    assert viseme_of(phoneme, language) == viseme
+
+
+@pytest.mark.parametrize("language", ["en-us", "nl", "sv", "de"])
+def test_every_espeak_phoneme_gets_a_viseme_and_vowels_open_the_mouth(language: str) -> None:
+    text = "the quick brown fox jumps over the lazy dog while singing of love and the sea"
+    for word in espeak.text_to_phonemes(text, language):
+        for phoneme, kind, viseme in zip(
+            word, phone_kinds(word), visemes_of(word, language), strict=True
+        ):
+            assert viseme in VISEMES
+            if kind == PhoneKind.VOWEL:
+                assert mouth_open(viseme) >= 0.4, f"{phoneme} in {language} maps to {viseme}"
+
+
+def test_length_mark_keeps_the_previous_mouth_shape_and_voicing() -> None:
+    assert visemes_of(["s", "'O", "N", ":"], "sv") == ("SS", "oh", "kk", "kk")
+    assert phone_kinds(["s", "'O", "N", ":"])[-1] == PhoneKind.SONORANT
+
+
+def test_mouth_open_is_a_fraction_and_unknown_visemes_are_named() -> None:
+    values = [mouth_open(v) for v in VISEMES]
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert mouth_open("aa") == max(values) and mouth_open("PP") == min(values)
+    with pytest.raises(UnknownVisemeError, match="use one of sil, PP"):
+        mouth_open("wide")
+
+
+def test_alignment_forgives_stress_allophones_and_inserted_sounds() -> None:
+    expected = ["b", "j", "'u:", "t", "i", "f", "@L"]
+    events = [
+        ("b", 300),
+        ("j", 1000),
+        ("'u:", 2700),
+        ("t#", 4700),  # espeak-ng's flap for this 't'
+        ("i", 5600),
+        ("_", 6000),  # a pause inside the word
+        ("f", 6200),
+        ("@", 7000),  # a sound the lyrics did not ask for, merged into 'f'
+        ("@L", 8000),
+        ("_:", 11000),
+        ("_", 11200),
+    ]
+    spans = align_phoneme_events(expected, events, 11200)
+    assert spans == [
+        (300, 1000),
+        (1000, 2700),
+        (2700, 4700),
+        (4700, 5600),
+        (5600, 6200),
+        (6200, 8000),
+        (8000, 11000),
+    ]
+
+
+@pytest.mark.parametrize("language", ["en-us", "nl", "sv"])
+def test_alignment_on_real_speech_finds_each_vowel_where_the_voice_is(language: str) -> None:
+    """In espeak-ng's own speech, each aligned vowel is louder than the word's consonants."""
+    text = {"en-us": "sunshine morning", "nl": "zonlicht morgen", "sv": "solsken morgon"}[language]
+    for word in espeak.text_to_phonemes(text, language):
+        speech = espeak.speak_phonemes("|".join(word), language)
+        spans = align_phoneme_events(word, speech.phoneme_starts, speech.samples.size)
+        assert all(a <= b for a, b in spans)
+        assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1))
+        levels = [np.sqrt(np.mean(speech.samples[a:b] ** 2)) if b > a else 0.0 for a, b in spans]
+        kinds = phone_kinds(word)
+        vowel_levels = [lv for lv, k in zip(levels, kinds, strict=True) if k == PhoneKind.VOWEL]
+        unvoiced = [lv for lv, k in zip(levels, kinds, strict=True) if k == PhoneKind.UNVOICED]
+        assert vowel_levels and min(vowel_levels) > max(unvoiced, default=0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Contract and errors.
+
+
+def test_importing_the_voice_package_registers_the_builtin_singer() -> None:
+    factory = singers.get("builtin")
+    assert factory is BuiltinSinger
+    score = line_score([Sung(S("la", "l 'a:"), 1, 60)], "en-us")
+    take = factory(persona()).sing(score, np.random.default_rng(0))
+    assert take.engine == "builtin"
+    track = track_pitch(take.audio)
+    frames = track.frames_between(score.seconds(2.0) + 0.06, score.seconds(3.0))
+    assert np.median(np.abs(cents(track.f0[frames][track.f0[frames] > 0], 60))) < 30.0
+
+
+def test_a_note_without_a_syllable_is_refused_with_a_fix() -> None:
+    score = line_score([Sung(S("la", "l 'a:"), 1, 60)], "en-us")
+    broken = replace(score, vocal=(VocalNote(2.0, 1.0, 60, SyllableRef(0, 0, 5, 0)),))
+    with pytest.raises(UnsingableScoreError, match="bind notes to existing syllables"):
+        BuiltinSinger(persona()).sing(broken, np.random.default_rng(0))
+
+
+def test_an_empty_vocal_line_sings_silence_for_the_whole_song() -> None:
+    score = line_score([Sung(S("la", "l 'a:"), 1, 60)], "en-us")
+    silent = replace(score, vocal=())
+    take = BuiltinSinger(persona()).sing(silent, np.random.default_rng(0))
+    assert take.phonemes == ()
+    assert take.audio.peak() == 0.0
+    assert abs(take.audio.duration - silent.duration_seconds) < 0.01

@@ -1,0 +1,589 @@
+"""The builtin lyric writer: original lyrics offline, from the prompt and the persona's themes.
+
+It fills a fixed pop form (verse, pre-chorus, chorus, verse, pre-chorus, chorus, bridge,
+chorus) with lines built from a phrase book (see :mod:`vartist.lyrics.phrasebook`): each line
+is ``[opener] head tail`` or a head ending in a noun phrase. Lines are chosen to a syllable
+range the composer can fit in two bars, and the lines of a rhyme scheme end in different
+words whose rhyme keys really match. All choices come from the generator passed in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from vartist.lyrics.engine import lyric_engines
+from vartist.lyrics.errors import LyricsError
+from vartist.lyrics.phonetics import FUNCTION_WORDS, make_line, rhyme_key, rhyme_letters, words_of
+from vartist.lyrics.phrasebook import PHRASEBOOKS, THING, Mood, PhraseBook, PromptVocabulary
+from vartist.lyrics.text import base_language, check_script, split_words
+from vartist.lyrics.types import Lyrics, Section, SectionKind
+from vartist.persona import Persona
+from vartist.request import SongRequest
+
+RhymeKey = tuple[str, ...]
+
+VERSE_SYLLABLES = (7, 9)
+OTHER_SYLLABLES = (6, 8)
+MAX_TOPIC_SYLLABLES = 5
+SCHEMES_FOUR_LINES = ("AABB", "ABAB", "XAXA")
+# How many topic noun phrases (prompt first, then themes) a song draws on.
+MAX_TOPICS = 6
+# How often a line that fits without an opener goes without one.
+PLAIN_LINE_SHARE = 0.75
+# Lines tried per section before the writer gives up on the section's rhyme choice.
+SECTION_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class _Head:
+    text: str
+    syllables: int
+    """Syllables without the {thing} slot."""
+    takes_verb: bool
+    """A modal head ("I will never") takes a verb tail; a clause head an adverb tail."""
+
+    @property
+    def has_thing(self) -> bool:
+        return THING in self.text
+
+    @property
+    def ends_with_thing(self) -> bool:
+        return self.text.endswith(THING)
+
+
+@dataclass(frozen=True)
+class _Tail:
+    text: str
+    syllables: int
+    key: RhymeKey
+    end_word: str
+    is_verb: bool
+    content_words: frozenset[str]
+    first_word: str
+    """Its words minus function words, to keep a head from repeating them."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A phrase book with every phrase's syllable count and every tail's rhyme key."""
+
+    book: PhraseBook
+    language: str
+    heads: dict[Mood, tuple[_Head, ...]]
+    tails: tuple[_Tail, ...]
+    openers: tuple[tuple[str, int], ...]
+    things: tuple[tuple[str, int], ...]
+
+
+def _syllables(text: str, language: str) -> int:
+    return sum(len(w.syllables) for w in words_of(text, language))
+
+
+@lru_cache(maxsize=8)
+def _prepare(language: str) -> _Prepared:
+    book = PHRASEBOOKS[base_language(language)]
+    heads: dict[Mood, tuple[_Head, ...]] = {}
+    for mood, clause_heads in book.clause_heads.items():
+        prepared = [
+            _Head(h, _syllables(h.replace(THING, ""), language), False) for h in clause_heads
+        ]
+        prepared += [
+            _Head(h, _syllables(h.replace(THING, ""), language), True)
+            for h in book.modal_heads.get(mood, ())
+        ]
+        heads[mood] = tuple(prepared)
+    tails = []
+    for groups, is_verb in ((book.adverb_tails, False), (book.verb_tails, True)):
+        for group in groups:
+            for text in group:
+                words = words_of(text, language)
+                key = rhyme_key(words[-1], language)
+                function_words = FUNCTION_WORDS.get(book.language, frozenset())
+                content = frozenset(_lower_words(text)) - function_words
+                tails.append(
+                    _Tail(
+                        text,
+                        sum(len(w.syllables) for w in words),
+                        key,
+                        words[-1].text.lower(),
+                        is_verb,
+                        content,
+                        words[0].text.lower(),
+                    )
+                )
+    return _Prepared(
+        book=book,
+        language=language,
+        heads=heads,
+        tails=tuple(tails),
+        openers=tuple((o, _syllables(o, language)) for o in book.openers),
+        things=tuple((t, _syllables(t, language)) for t in book.things),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Topics: noun phrases from the prompt and the persona's themes
+
+
+def _lower_words(text: str) -> list[str]:
+    return [w.lower() for w in split_words(text)]
+
+
+def _is_adjective(word: str, vocabulary: PromptVocabulary) -> bool:
+    lowered = word.lower()
+    return lowered in vocabulary.adjectives or (
+        len(lowered) > 4 and lowered.endswith(vocabulary.adjective_endings)
+    )
+
+
+def _prompt_is_foreign(text: str, book: PhraseBook) -> bool:
+    """True when the text reads more like another language the writer knows than the book's."""
+    tokens = _lower_words(text)
+    own = sum(t in book.vocabulary.stopwords for t in tokens)
+    other = max(
+        (
+            sum(t in b.vocabulary.stopwords for t in tokens)
+            for b in PHRASEBOOKS.values()
+            if b is not book
+        ),
+        default=0,
+    )
+    return other > own
+
+
+def extract_topics(text: str, book: PhraseBook, language: str) -> list[tuple[str, ...]]:
+    """Noun phrases of a prompt or theme that a line can sing, each with shorter fallbacks.
+
+    "a rainy night in the city" gives ``[("a rainy night", "a night"), ("the city",)]``.
+    """
+    vocabulary = book.vocabulary
+    tokens = split_words(text)
+    foreign = _prompt_is_foreign(text, book)
+    topics: list[tuple[str, ...]] = []
+    chunk: list[str] = []
+    determiner: str | None = None
+    after_verb_marker = False
+
+    def sing(phrase: list[str]) -> str:
+        if determiner and not foreign:
+            return " ".join([determiner, *phrase])
+        return vocabulary.complete(phrase)
+
+    def close_chunk() -> None:
+        nonlocal chunk, determiner
+        while chunk and _is_adjective(chunk[-1], vocabulary):
+            chunk = chunk[:-1]  # "the night was cold": a trailing adjective is not a topic
+        phrase = chunk[-3:]
+        if foreign:
+            # a prompt in another language lends only its names to the song
+            phrase = (
+                [w for w in phrase if w[:1].isupper()]
+                if phrase and phrase[-1][:1].isupper()
+                else []
+            )
+        if phrase:
+            alternatives = [sing(phrase)]
+            if len(phrase) > 1:
+                alternatives.append(sing(phrase[-1:]))
+            topics.append(tuple(alternatives))
+        chunk, determiner = [], None
+
+    for token in tokens:
+        lowered = token.lower()
+        try:
+            check_script(token, language)
+        except LyricsError:
+            close_chunk()
+            continue
+        if lowered in vocabulary.determiners:
+            close_chunk()
+            determiner = lowered
+        elif lowered in vocabulary.verb_markers:
+            close_chunk()
+            after_verb_marker = True
+            continue
+        elif lowered in vocabulary.stopwords or any(c.isdigit() for c in token):
+            close_chunk()
+        elif after_verb_marker and not chunk and determiner is None:
+            pass  # "reasons to stay": a verb, not a topic
+        else:
+            # a capital opening a common word is the sentence's ("The", "Rainy"), not a name's
+            chunk.append(lowered if lowered in vocabulary.adjectives else token)
+        after_verb_marker = False
+    close_chunk()
+    return topics
+
+
+def _singable_topics(
+    texts: Iterable[str], prepared: _Prepared, banned: frozenset[str]
+) -> list[tuple[str, int]]:
+    topics: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for text in texts:
+        for alternatives in extract_topics(text, prepared.book, prepared.language):
+            for topic in alternatives:
+                if topic.lower() in seen or _is_banned(topic, banned):
+                    continue
+                words = words_of(topic, prepared.language)
+                count = sum(len(w.syllables) for w in words)
+                if words and count <= MAX_TOPIC_SYLLABLES:
+                    seen.add(topic.lower())
+                    topics.append((topic, count))
+                    break
+    return topics[:MAX_TOPICS]
+
+
+# ----------------------------------------------------------------------------------------------
+# Words to avoid
+
+
+def _banned_words(avoid: Iterable[str]) -> frozenset[str]:
+    return frozenset(w for entry in avoid for w in _lower_words(entry))
+
+
+def _is_banned(text: str, banned: frozenset[str]) -> bool:
+    # "love's" is still "love"
+    return any(w in banned or re.sub(r"'s$", "", w) in banned for w in _lower_words(text))
+
+
+# ----------------------------------------------------------------------------------------------
+# Sections
+
+
+@dataclass
+class _SongState:
+    """What the song has used so far, so later sections do not repeat earlier ones."""
+
+    used_heads: set[str] = field(default_factory=set)
+    used_tails: set[str] = field(default_factory=set)
+    used_keys: list[RhymeKey] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _LineRequest:
+    mood: Mood
+    syllables: tuple[int, int]
+    key: RhymeKey | None
+    """The rhyme the line must end on; None for an unrhymed (X) line."""
+    avoid_keys: frozenset[RhymeKey]
+    """Rhymes an unrhymed line must not fall on (they belong to other lines of the section)."""
+    avoid_end_words: frozenset[str]
+    thing: tuple[str, int] | None
+    """A topic the line must carry, or None to let it use the book's own images."""
+
+
+@dataclass(frozen=True)
+class _WrittenLine:
+    text: str
+    end_word: str
+    key: RhymeKey
+
+
+@lru_cache(maxsize=1024)
+def _end_of(text: str, language: str) -> tuple[str, RhymeKey]:
+    """The last word of ``text`` (lower case) and its rhyme key."""
+    last = words_of(text, language)[-1]
+    return last.text.lower(), rhyme_key(last, language)
+
+
+class _SectionWriter:
+    def __init__(
+        self, prepared: _Prepared, banned: frozenset[str], rng: np.random.Generator
+    ) -> None:
+        self.prepared = prepared
+        self.rng = rng
+        self.heads = {
+            mood: tuple(h for h in heads if not _is_banned(h.text.replace(THING, ""), banned))
+            for mood, heads in prepared.heads.items()
+        }
+        self.tails = tuple(t for t in prepared.tails if not _is_banned(t.text, banned))
+        self.openers = tuple(o for o in prepared.openers if not _is_banned(o[0], banned))
+        self.things = tuple(t for t in prepared.things if not _is_banned(t[0], banned))
+        by_key: dict[RhymeKey, list[_Tail]] = {}
+        for tail in self.tails:
+            by_key.setdefault(tail.key, []).append(tail)
+        self.tails_by_key = by_key
+
+    def rhyme_keys(self, needed: int) -> list[RhymeKey]:
+        """Rhymes with at least ``needed`` different end words, in a stable order."""
+        return [
+            k
+            for k, tails in self.tails_by_key.items()
+            if len({t.end_word for t in tails}) >= needed
+        ]
+
+    def _pick(self, options: Sequence[object]) -> int:
+        return int(self.rng.integers(len(options)))
+
+    def write_line(
+        self, request: _LineRequest, state: _SongState, strict: bool
+    ) -> _WrittenLine | None:
+        """One line for ``request``, or None when no head and tail fit it.
+
+        ``strict`` keeps heads and tails the song has already sung out of the running.
+        """
+        low, high = request.syllables
+        heads = [h for h in self.heads[request.mood] if not (strict and h.text in state.used_heads)]
+        if request.thing is not None:
+            heads = [h for h in heads if h.has_thing]
+        for index in self.rng.permutation(len(heads)):
+            head = heads[int(index)]
+            thing = request.thing
+            if head.has_thing and thing is None:
+                thing = self.things[self._pick(self.things)]
+            base = head.syllables + (thing[1] if head.has_thing and thing else 0)
+            standalone_end = (
+                _end_of(thing[0], self.prepared.language)
+                if request.key is None and head.ends_with_thing and thing
+                else None
+            )
+            if standalone_end and not self._end_allowed(*standalone_end, request):
+                standalone_end = None
+            head_words = _lower_words(head.text.replace(THING, ""))
+            tails = [
+                t
+                for t in self._tails_for(head, request, state, strict)
+                # not "learned to learn to heal", not "holding on on a wire"
+                if not set(head_words) & t.content_words
+                and not (head_words and t.first_word == head_words[-1] and not head.has_thing)
+            ]
+            plain: list[tuple[str, _Tail | None]] = []
+            opened: list[tuple[str, _Tail | None]] = []
+            for opener, opener_syllables in (("", 0), *self.openers):
+                options = opened if opener else plain
+                if standalone_end and low <= base + opener_syllables <= high:
+                    options.append((opener, None))
+                options.extend(
+                    (opener, tail)
+                    for tail in tails
+                    if low <= base + opener_syllables + tail.syllables <= high
+                )
+            if not plain and not opened:
+                continue
+            # an opener ("and", "oh,") is a filler: use one mostly where the line needs it
+            options = (
+                plain if plain and (not opened or self.rng.random() < PLAIN_LINE_SHARE) else opened
+            )
+            opener, tail = options[self._pick(options)]
+            text = head.text.replace(THING, thing[0]) if thing else head.text
+            state.used_heads.add(head.text)
+            if tail is not None:
+                state.used_tails.add(tail.text)
+                end_word, key = tail.end_word, tail.key
+            else:
+                assert standalone_end is not None
+                end_word, key = standalone_end
+            parts = (opener, text, tail.text if tail else "")
+            return _WrittenLine(" ".join(p for p in parts if p), end_word, key)
+        return None
+
+    @staticmethod
+    def _end_allowed(end_word: str, key: RhymeKey, request: _LineRequest) -> bool:
+        if end_word in request.avoid_end_words:
+            return False
+        return key == request.key if request.key is not None else key not in request.avoid_keys
+
+    def _tails_for(
+        self, head: _Head, request: _LineRequest, state: _SongState, strict: bool
+    ) -> list[_Tail]:
+        candidates = self.tails_by_key.get(request.key, ()) if request.key else self.tails
+        return [
+            t
+            for t in candidates
+            if t.is_verb == head.takes_verb
+            and self._end_allowed(t.end_word, t.key, request)
+            and not (strict and t.text in state.used_tails)
+        ]
+
+    def write_section(
+        self,
+        mood: Mood,
+        scheme: str,
+        syllables: tuple[int, int],
+        topics: Sequence[tuple[str, int] | None],
+        state: _SongState,
+    ) -> list[str]:
+        """The lines of one section, rhymed by ``scheme`` ("AABB", "XAXA", …)."""
+        letters = sorted({c for c in scheme if c != "X"})
+        for attempt in range(SECTION_ATTEMPTS):
+            strict = attempt < SECTION_ATTEMPTS // 2
+            keys = self._choose_keys(letters, scheme, state)
+            if keys is None:
+                break
+            trial = dataclasses.replace(
+                state, used_heads=set(state.used_heads), used_tails=set(state.used_tails)
+            )
+            lines: list[str] = []
+            # every line of a section ends on its own word, and unrhymed lines on their own rhyme
+            end_words: set[str] = set()
+            unrhymed_keys: set[RhymeKey] = set()
+            for letter, topic in zip(scheme, topics, strict=True):
+                request = _LineRequest(
+                    mood=mood,
+                    syllables=syllables,
+                    key=keys.get(letter),
+                    avoid_keys=frozenset(keys.values()) | unrhymed_keys,
+                    avoid_end_words=frozenset(end_words),
+                    thing=topic,
+                )
+                written = self.write_line(request, trial, strict)
+                if written is None and topic is not None:
+                    # the topic does not fit this line's length: let the book fill it
+                    written = self.write_line(
+                        dataclasses.replace(request, thing=None), trial, strict
+                    )
+                if written is None:
+                    break
+                end_words.add(written.end_word)
+                if request.key is None:
+                    unrhymed_keys.add(written.key)
+                lines.append(written.text)
+            else:
+                state.used_heads, state.used_tails = trial.used_heads, trial.used_tails
+                state.used_keys.extend(keys.values())
+                return lines
+        raise LyricsError(
+            f"the builtin lyric writer could not fill a {mood} in {self.prepared.language!r}; "
+            "the persona's lyrics.avoid list probably removes too many words; shorten it"
+        )
+
+    def _choose_keys(
+        self, letters: list[str], scheme: str, state: _SongState
+    ) -> dict[str, RhymeKey] | None:
+        keys: dict[str, RhymeKey] = {}
+        for letter in letters:
+            needed = scheme.count(letter)
+            candidates = [k for k in self.rhyme_keys(needed) if k not in keys.values()]
+            fresh = [k for k in candidates if k not in state.used_keys]
+            pool = fresh or candidates
+            if not pool:
+                return None
+            keys[letter] = pool[self._pick(pool)]
+        return keys
+
+
+# ----------------------------------------------------------------------------------------------
+# The engine
+
+
+def _capitalise(line: str) -> str:
+    return line[:1].upper() + line[1:]
+
+
+def _title(line: str, book: PhraseBook) -> str:
+    words = line.split()
+    if len(words) > 1 and words[0] in book.openers:
+        words = words[1:]  # "and" or "oh," opens a sung line, not a title
+    if not book.title_case:
+        return _capitalise(" ".join(words))
+    return " ".join(
+        w if i > 0 and w.lower() in book.minor_words else w[:1].upper() + w[1:]
+        for i, w in enumerate(words)
+    )
+
+
+@lyric_engines.register("builtin")
+class BuiltinLyricWriter:
+    """Writes original lyrics offline in English, Dutch or Swedish from a phrase book."""
+
+    def __init__(self, persona: Persona) -> None:
+        self.persona = persona
+
+    def write(self, request: SongRequest, persona: Persona, rng: np.random.Generator) -> Lyrics:
+        language = persona.language
+        if base_language(language) not in PHRASEBOOKS:
+            raise LyricsError(
+                f"the builtin lyric writer writes English (en-us, en-gb), Dutch (nl) and Swedish "
+                f"(sv), not {language!r}; pass your own lyrics with --lyrics FILE, or pick a "
+                "lyric engine for that language in the persona's lyrics.engine"
+            )
+        prepared = _prepare(language)
+        banned = _banned_words(persona.lyrics.avoid)
+        writer = _SectionWriter(prepared, banned, rng)
+        prompt_topics = _singable_topics([request.prompt], prepared, banned)
+        theme_topics = _singable_topics(persona.lyrics.themes, prepared, banned)
+        topics = prompt_topics + [t for t in theme_topics if t not in prompt_topics]
+        state = _SongState()
+        topic_cycle = _TopicCycle(topics)
+
+        def scheme() -> str:
+            return SCHEMES_FOUR_LINES[int(rng.integers(len(SCHEMES_FOUR_LINES)))]
+
+        def carriers(count: int, wanted: int) -> list[tuple[str, int] | None]:
+            """Which of ``count`` lines carry a topic: ``wanted`` of them, at random."""
+            chosen = (
+                set(rng.choice(count, size=min(wanted, count), replace=False).tolist())
+                if topics
+                else set()
+            )
+            return [topic_cycle.next() if i in chosen else None for i in range(count)]
+
+        # The chorus is written first: its opening line is the hook and the title, so it sings
+        # the main topic; an unrhymed first line (XAXA) leaves that line the room to.
+        chorus_scheme = "XAXA" if topics else scheme()
+        chorus_topics: list[tuple[str, int] | None] = [
+            topics[0] if topics else None,
+            None,
+            None,
+            None,
+        ]
+        if len(topics) > 1:
+            chorus_topics[2] = topics[1]
+        chorus = writer.write_section(
+            "chorus", chorus_scheme, OTHER_SYLLABLES, chorus_topics, state
+        )
+        verse_one = writer.write_section("verse", scheme(), VERSE_SYLLABLES, carriers(4, 2), state)
+        pre_chorus = writer.write_section(
+            "pre-chorus", "AA", OTHER_SYLLABLES, carriers(2, 1), state
+        )
+        verse_two = writer.write_section("verse", scheme(), VERSE_SYLLABLES, carriers(4, 2), state)
+        bridge_length = int(rng.integers(2, 5))
+        bridge_scheme = {2: "AA", 3: "AXA", 4: scheme()}[bridge_length]
+        bridge = writer.write_section(
+            "bridge", bridge_scheme, OTHER_SYLLABLES, carriers(bridge_length, 1), state
+        )
+
+        def section(kind: SectionKind, texts: list[str]) -> Section:
+            lines = [make_line(_capitalise(t), language) for t in texts]
+            letters = rhyme_letters(lines, language)
+            return Section(
+                kind,
+                tuple(
+                    dataclasses.replace(ln, rhyme=r) for ln, r in zip(lines, letters, strict=True)
+                ),
+            )
+
+        chorus_section = section("chorus", chorus)
+        pre_section = section("pre-chorus", pre_chorus)
+        sections = (
+            section("verse", verse_one),
+            pre_section,
+            chorus_section,
+            section("verse", verse_two),
+            pre_section,
+            chorus_section,
+            section("bridge", bridge),
+            chorus_section,
+        )
+        return Lyrics(_title(chorus[0], prepared.book), language, sections, "builtin")
+
+
+class _TopicCycle:
+    """Hands out topics in turn, so every prompt noun gets sung before any comes twice."""
+
+    def __init__(self, topics: Sequence[tuple[str, int]]) -> None:
+        self._topics = list(topics)
+        self._next = 0
+
+    def next(self) -> tuple[str, int] | None:
+        if not self._topics:
+            return None
+        topic = self._topics[self._next % len(self._topics)]
+        self._next += 1
+        return topic

@@ -1,0 +1,434 @@
+"""English phrase material for the builtin lyric writer (original text)."""
+
+from __future__ import annotations
+
+from vartist.lyrics.phrasebook.book import (
+    Mood,
+    PhraseBook,
+    PromptVocabulary,
+    groups,
+    lines,
+    words,
+)
+
+_MASS_NOUNS = words(
+    """love rain snow music time freedom hope peace water sunshine summer winter spring autumn
+    heartbreak life money gold silver darkness silence coffee wine home paradise midnight
+    moonlight starlight daylight gravity nature heaven thunder lightning fire smoke dust glory
+    youth"""
+)
+
+
+# abstract nouns ("friendship", "kingdom", "sadness") need no article either
+_ABSTRACT_ENDINGS = ("ship", "dom", "ness", "hood")
+
+
+def _complete(phrase: list[str]) -> str:
+    head = phrase[-1]
+    # names, plurals and mass nouns sing well bare ("Tokyo", "late trains", "summer love")
+    lowered = head.lower()
+    if (
+        head[:1].isupper()
+        or lowered in _MASS_NOUNS
+        or lowered.endswith(_ABSTRACT_ENDINGS)
+        or (lowered.endswith("s") and not lowered.endswith("ss"))
+    ):
+        return " ".join(phrase)
+    return "the " + " ".join(phrase)
+
+
+VOCABULARY = PromptVocabulary(
+    stopwords=words(
+        """a an the of to in on at by for from with about as than and or nor but so if that
+        this these those my your his her its our their me you him us them it i we he she they
+        is am are was were be been being can could will would shall should may might must do
+        does did has have had not no yes just very really some any all every each into onto
+        over under through up down out off again like want wants need needs please write
+        sing make give let song songs tune track lyrics lyric ballad anthem story something
+        someone somebody kind type sort style vibe vibes feel feeling feels about how what
+        when where who why which while then there here one two three more most much many"""
+    ),
+    determiners=words("a an the my your his her our their this that these those"),
+    adjectives=words(
+        """sad happy slow fast upbeat dark bright lonely old new young cold warm hot big small
+        little long short last first late early wild sweet soft loud quiet lost broken
+        beautiful rainy sunny stormy golden silver blue red green black white gray grey pink
+        empty open free endless final sleepless restless hopeless faded secret electric"""
+    ),
+    adjective_endings=("ly", "ful", "less", "ous", "ive", "ish", "ed", "est"),
+    verb_markers=frozenset({"to"}),
+    complete=_complete,
+)
+
+CLAUSE_HEADS: dict[Mood, tuple[str, ...]] = {
+    "verse": lines(
+        """
+        we were dancing
+        I was dreaming
+        you were laughing
+        we were driving
+        I kept on walking
+        the radio was playing
+        the streetlights flickered
+        you held my hand
+        I saw your face
+        we were singing
+        I wrote your name
+        the city whispered
+        we talked for hours
+        I heard you calling
+        the windows trembled
+        your shadow lingered
+        we lost ourselves
+        a song was drifting
+        the summer faded
+        I found your letter
+        we watched the headlights
+        I kept your picture
+        we were young and restless
+        I remember {thing}
+        we drove out to {thing}
+        you told me about {thing}
+        I kept thinking of {thing}
+        we went looking for {thing}
+        you showed me {thing}
+        I can still see {thing}
+        we were walking through {thing}
+        I wrote a song about {thing}
+        I found my way to {thing}
+        """
+    ),
+    "pre-chorus": lines(
+        """
+        and I can feel it
+        my heart is racing
+        something is changing
+        the world is turning
+        I hear it calling
+        the night is waking
+        we're getting closer
+        the walls are shaking
+        the sky is breaking
+        the stars are falling
+        I'm holding on
+        the silence is breaking
+        I can hear the thunder
+        I can feel {thing}
+        here comes {thing}
+        I can almost touch {thing}
+        """
+    ),
+    "chorus": lines(
+        """
+        we are shining
+        I'm still dancing
+        we keep on singing
+        our hearts are burning
+        I'll be waiting
+        we're alive
+        we'll be running
+        I can feel it
+        hold me closer
+        this is our moment
+        we don't stop dancing
+        sing it louder
+        we light it up
+        I'm flying higher
+        turn the music up
+        I'm in love with {thing}
+        take me back to {thing}
+        we belong to {thing}
+        I keep coming back to {thing}
+        this one is for {thing}
+        all I want is {thing}
+        nothing compares to {thing}
+        I'm calling out to {thing}
+        we're dancing with {thing}
+        """
+    ),
+    "bridge": lines(
+        """
+        maybe I was wrong
+        the music slowly fades
+        I have been so lost
+        the lights are going down
+        I kept the memories
+        nobody told us
+        the story isn't over
+        I'm letting go
+        we have come so far
+        the clocks have stopped
+        I will carry {thing}
+        I still believe in {thing}
+        I made my peace with {thing}
+        I'm holding on to {thing}
+        """
+    ),
+}
+
+MODAL_HEADS: dict[Mood, tuple[str, ...]] = {
+    "verse": lines(
+        """
+        I used to
+        we would always
+        you taught me how to
+        I was trying to
+        we were learning to
+        """
+    ),
+    "pre-chorus": lines(
+        """
+        I don't want to
+        I was born to
+        I'm about to
+        now I'm ready to
+        I can't wait to
+        I think it's time to
+        """
+    ),
+    "chorus": lines(
+        """
+        I will never
+        I just want to
+        I was meant to
+        I'm gonna
+        I'll always
+        we can
+        tonight we're gonna
+        """
+    ),
+    "bridge": lines(
+        """
+        I never learned to
+        I'm trying to
+        maybe I should
+        someday I will
+        """
+    ),
+}
+
+ADVERB_TAILS = groups(
+    """
+    through the night
+    in the morning light
+    out of sight
+    with all my might
+    on a summer night
+    by the candlelight
+    in black and white
+    tonight
+
+    every day
+    far away
+    come what may
+    along the way
+    at the break of day
+    on a summer day
+    yesterday
+    anyway
+
+    long ago
+    in the glow
+    in the falling snow
+    down below
+    wherever we go
+
+    on my own
+    all alone
+    into the unknown
+    on the telephone
+
+    one more time
+    for the first time
+    all the time
+    every time
+    in the summertime
+
+    in the pouring rain
+    on a midnight train
+    down memory lane
+    through the window pane
+
+    once again
+    every now and then
+    there and then
+
+    from the start
+    with all my heart
+    worlds apart
+    like a work of art
+
+    by the sea
+    wild and free
+    like a river to the sea
+    next to me
+
+    out of the blue
+    all night through
+    under skies of blue
+    just like we used to do
+
+    in the sky
+    up so high
+    passing by
+    as the years go by
+
+    in the sunshine
+    down the line
+
+    all over town
+    upside down
+    in this town
+    before the sun goes down
+
+    forever
+    now or never
+    more than ever
+
+    together
+    in any weather
+    light as a feather
+
+    under the stars
+    in passing cars
+
+    in the spring
+    more than anything
+    like a bird on the wing
+
+    like a wildfire
+    higher and higher
+    through the fire
+    on a wire
+
+    after all
+    once and for all
+    through it all
+    against the wall
+
+    like a dream
+    down the stream
+    in a dream
+    in the silver gleam
+
+    till the end
+    around the bend
+    like a friend
+    """
+)
+
+VERB_TAILS = groups(
+    """
+    hold on tight
+    see the light
+    make it right
+    win the fight
+    stay up all night
+
+    run away
+    find a way
+    make you stay
+    dance the night away
+    throw it all away
+
+    let you go
+    let it show
+    take it slow
+    watch it grow
+
+    one more time
+    take our time
+
+    start again
+    ease the pain
+    break the chain
+    catch the train
+    dance in the rain
+
+    fall apart
+    make a start
+    break your heart
+    play the part
+
+    let it be
+    wait and see
+    set you free
+    finally see
+
+    see it through
+    start anew
+    make it true
+    follow you
+    come true
+
+    say goodbye
+    learn to fly
+    touch the sky
+    give it one more try
+
+    let it shine
+    cross the line
+    make you mine
+
+    turn it upside down
+    let you down
+    wear the crown
+    slow it down
+
+    come alive
+    survive
+    take a drive
+
+    set the world on fire
+    take you higher
+
+    give it all
+    risk it all
+    catch you when you fall
+    lose it all
+
+    chase the dream
+    live the dream
+
+    make it real
+    learn to heal
+    """
+)
+
+THINGS = lines(
+    """
+    the city lights
+    the open road
+    the summer rain
+    the midnight sky
+    the river
+    the ocean
+    a paper moon
+    the radio
+    the morning sun
+    the boulevard
+    the old guitar
+    the northern lights
+    the neon signs
+    the harbour
+    the dance floor
+    the rooftops
+    the empty streets
+    the falling snow
+    the golden hour
+    the highway
+    """
+)
+
+ENGLISH = PhraseBook(
+    language="en",
+    openers=("and", "oh,", "so", "but"),
+    clause_heads=CLAUSE_HEADS,
+    modal_heads=MODAL_HEADS,
+    adverb_tails=ADVERB_TAILS,
+    verb_tails=VERB_TAILS,
+    things=THINGS,
+    vocabulary=VOCABULARY,
+    title_case=True,
+    minor_words=words("a an the and but or nor of in on at to for with by from as"),
+)

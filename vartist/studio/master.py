@@ -1,0 +1,210 @@
+"""Mastering: gentle bus compression, loudness to the persona's target, a true-peak limiter.
+
+The whole chain is one gain curve, built from three measurements of the mix made once:
+the K-weighted power and the 4x-oversampled (true) peak of every 16-sample block. Because a
+gain that changes slowly commutes with K-weighting and with oversampling, the loudness and
+true peak of the mix times *any* smooth gain curve follow from those block measurements
+without filtering or oversampling again. So the search for the gain that reaches the target
+loudness after limiting costs milliseconds per step; the result is then measured for real,
+and a final trim guarantees the true-peak ceiling.
+
+The limiter reads the oversampled peaks 2 ms ahead, ramps its gain down linearly so it
+arrives at each peak exactly, holds briefly, and releases over about 80 ms whenever peaks come
+thick and fast.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from scipy import signal
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+from vartist.audio import MASTER_RATE, Audio
+from vartist.persona.schema import MixConfig
+from vartist.studio.errors import SilentMixError
+from vartist.studio.loudness import (
+    k_weighted_block_power,
+    loudness_from_block_power,
+    measure_loudness,
+    measure_true_peak,
+    true_peak_blocks,
+)
+
+__all__ = ["master", "measure_loudness", "measure_true_peak"]
+
+BLOCK = 16
+"""Samples per step of the gain curve (a third of a millisecond at 48 kHz)."""
+
+COMPRESSOR_RATIO = 1.8
+COMPRESSOR_KNEE_DB = 6.0
+COMPRESSOR_THRESHOLD_OVER_LOUDNESS_DB = 4.0
+"""The bus compressor only touches passages this much louder than the song as a whole."""
+COMPRESSOR_DETECTOR_SECONDS = 0.05
+COMPRESSOR_SMOOTHING_SECONDS = 0.15
+
+LIMITER_LOOKAHEAD_SECONDS = 0.001
+"""Half the attack ramp; the limiter looks twice this far ahead."""
+LIMITER_HOLD_SECONDS = 0.004
+LIMITER_RELEASE_SECONDS = 0.08
+CEILING_MARGIN_DB = 0.1
+"""The limiter aims this far under the ceiling; the final trim covers what is left."""
+
+LOUDNESS_TOLERANCE_LU = 0.03
+MAX_GAIN_STEPS = 16
+EDGE_FADE_IN_SECONDS = 0.002
+EDGE_FADE_OUT_SECONDS = 0.02
+
+FloatArray64 = npt.NDArray[np.float64]
+
+
+def _one_pole(values: FloatArray64, seconds: float, rate: float) -> FloatArray64:
+    """A causal one-pole low-pass starting settled at the first value."""
+    pole = math.exp(-1.0 / (seconds * rate))
+    smoothed, _ = signal.lfilter([1.0 - pole], [1.0, -pole], values, zi=[pole * values[0]])
+    return np.asarray(smoothed, np.float64)
+
+
+def _bus_compression(block_power: FloatArray64, loudness: float) -> FloatArray64:
+    """Gain per block of a soft-knee RMS compressor keyed on K-weighted (loudness) power."""
+    block_rate = MASTER_RATE / BLOCK
+    detector = _one_pole(block_power / BLOCK, COMPRESSOR_DETECTOR_SECONDS, block_rate)
+    level = -0.691 + 10.0 * np.log10(np.maximum(detector, 1e-12))
+    over = level - (loudness + COMPRESSOR_THRESHOLD_OVER_LOUDNESS_DB)
+    knee = COMPRESSOR_KNEE_DB
+    # the standard soft knee: quadratic through the knee, straight line above it
+    excess = np.where(
+        over > knee / 2, over, np.where(over < -knee / 2, 0.0, (over + knee / 2) ** 2 / (2 * knee))
+    )
+    reduction_db = -(1.0 - 1.0 / COMPRESSOR_RATIO) * excess
+    smoothed = _one_pole(reduction_db, COMPRESSOR_SMOOTHING_SECONDS, block_rate)
+    return np.power(10.0, smoothed / 20.0)
+
+
+def _block_gains_to_knots(block_gain: FloatArray64) -> FloatArray64:
+    """Gains at block boundaries (one more than blocks) from gains per block."""
+    return np.concatenate([block_gain[:1], block_gain])
+
+
+def _windowed_min(values: FloatArray64, back: int, ahead: int) -> FloatArray64:
+    """``out[j] = min(values[j - back : j + ahead + 1])`` (edges repeat)."""
+    size = back + ahead + 1
+    return np.asarray(
+        minimum_filter1d(values, size, mode="nearest", origin=(size - 1) // 2 - ahead), np.float64
+    )
+
+
+def _limiter_knots(pre_gain: FloatArray64, peaks: npt.NDArray[np.float32], ceiling: float) -> FloatArray64:
+    """Limiter gain at each block boundary so that ``pre_gain * limiter`` keeps every block's
+    true peak under ``ceiling``.
+
+    Within a block the gain is linear between its two knots, so a block is safe when both its
+    knots are; the box smoothing never averages in a knot from further away than the min
+    filter reached, which keeps the guarantee while turning steps into ramps.
+    """
+    block_peak = peaks * np.maximum(pre_gain[:-1], pre_gain[1:])
+    need = np.minimum(1.0, ceiling / np.maximum(block_peak, 1e-12))
+    # knot j bounds blocks j - 1 and j
+    need_knot = np.minimum(np.concatenate([need[:1], need]), np.concatenate([need, need[-1:]]))
+    reach = max(1, round(LIMITER_LOOKAHEAD_SECONDS * MASTER_RATE / BLOCK))
+    hold = round(LIMITER_HOLD_SECONDS * MASTER_RATE / BLOCK)
+    floor = _windowed_min(need_knot, reach * 2 + hold, reach * 2)
+    ramp = uniform_filter1d(floor, 2 * reach + 1, mode="nearest")
+    ramp = uniform_filter1d(ramp, 2 * reach + 1, mode="nearest")
+    ramp = np.minimum(ramp, need_knot)  # float rounding in the averages must not break the bound
+    released = _one_pole(ramp, LIMITER_RELEASE_SECONDS, MASTER_RATE / BLOCK)
+    return np.minimum(ramp, released)
+
+
+def _loudness_after(knots: FloatArray64, block_power: FloatArray64, frames: int) -> float:
+    # mean of a squared linear ramp between the block's two knots
+    start, end = knots[:-1], knots[1:]
+    block_gain_sq = (start * start + start * end + end * end) / 3.0
+    return loudness_from_block_power(block_power * block_gain_sq, BLOCK, frames, MASTER_RATE)
+
+
+def _gain_knots(
+    block_power: FloatArray64,
+    peaks: npt.NDArray[np.float32],
+    frames: int,
+    config: MixConfig,
+) -> FloatArray64:
+    """The whole master's gain at every block boundary: compression, make-up, limiting."""
+    loudness = loudness_from_block_power(block_power, BLOCK, frames, MASTER_RATE)
+    compression = _block_gains_to_knots(_bus_compression(block_power, loudness))
+    ceiling = 10.0 ** ((config.true_peak_dbtp - CEILING_MARGIN_DB) / 20.0)
+    target = config.loudness_lufs
+
+    def knots_for(gain_db: float) -> FloatArray64:
+        pre = compression * 10.0 ** (gain_db / 20.0)
+        return pre * _limiter_knots(pre, peaks, ceiling)
+
+    # secant search on the make-up gain; loudness never falls as the gain rises
+    gain = target - loudness
+    knots = knots_for(gain)
+    reached = _loudness_after(knots, block_power, frames)
+    best = (abs(reached - target), knots)
+    previous: tuple[float, float] | None = None
+    for _ in range(MAX_GAIN_STEPS):
+        if abs(reached - target) <= LOUDNESS_TOLERANCE_LU:
+            break
+        slope = 1.0
+        if previous is not None and gain != previous[0]:
+            slope = min(1.5, max(0.05, (reached - previous[1]) / (gain - previous[0])))
+        previous = (gain, reached)
+        gain += max(-12.0, min(12.0, (target - reached) / slope))
+        knots = knots_for(gain)
+        reached = _loudness_after(knots, block_power, frames)
+        if abs(reached - target) < best[0]:
+            best = (abs(reached - target), knots)
+    return best[1]
+
+
+def _knots_to_samples(knots: FloatArray64, frames: int) -> npt.NDArray[np.float32]:
+    start = knots[:-1].astype(np.float32)
+    step = (knots[1:] - knots[:-1]).astype(np.float32)
+    ramp = np.arange(BLOCK, dtype=np.float32) / np.float32(BLOCK)
+    gains = np.empty((len(start), BLOCK), np.float32)
+    np.multiply(step[:, None], ramp[None, :], out=gains)
+    gains += start[:, None]
+    return gains.reshape(-1)[:frames]
+
+
+def _fade_edges(samples: npt.NDArray[np.float32]) -> None:
+    frames = samples.shape[1]
+    fade_in = min(frames, round(EDGE_FADE_IN_SECONDS * MASTER_RATE))
+    fade_out = min(frames, round(EDGE_FADE_OUT_SECONDS * MASTER_RATE))
+    samples[:, :fade_in] *= np.linspace(0.0, 1.0, fade_in, dtype=np.float32)
+    samples[:, frames - fade_out :] *= np.linspace(1.0, 0.0, fade_out, dtype=np.float32)
+
+
+def master(mixdown: Audio, config: MixConfig) -> Audio:
+    """The finished master: 48 kHz stereo at ``config.loudness_lufs`` integrated (within a few
+    hundredths of a LU when the ceiling allows it) with true peak at or under
+    ``config.true_peak_dbtp``; no sample reaches full scale.
+
+    Raises :class:`SilentMixError` for a silent mixdown and
+    :class:`~vartist.audio.SampleRateMismatch` for one not at 48 kHz.
+    """
+    mixdown.require_rate(MASTER_RATE, "the mixdown")
+    mix = mixdown.to_stereo().samples
+    frames = mix.shape[1]
+    block_power = k_weighted_block_power(mix, MASTER_RATE, BLOCK)
+    if frames == 0 or not math.isfinite(loudness_from_block_power(block_power, BLOCK, frames, MASTER_RATE)):
+        raise SilentMixError(
+            "the mixdown is silent (below -70 LUFS), so no gain can reach the loudness target; "
+            "check that the band and the vocal rendered any sound"
+        )
+    peaks = true_peak_blocks(mix, MASTER_RATE, BLOCK)
+    knots = _gain_knots(block_power, peaks, frames, config)
+    out = mix * _knots_to_samples(knots, frames)[None, :]
+    _fade_edges(out)
+    mastered = Audio(out, MASTER_RATE)
+    # the block model is exact for loudness and nearly so for true peak; measure and trim
+    overshoot = measure_true_peak(mastered) - config.true_peak_dbtp
+    if overshoot > -0.005:
+        out *= np.float32(10.0 ** (-(overshoot + 0.01) / 20.0))
+    return mastered
+

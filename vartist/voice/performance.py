@@ -1,0 +1,389 @@
+"""Plans a sung performance: which spoken frame sounds at every 5 ms frame of the song.
+
+For each sung syllable the onset consonants go just before its first note so the vowel lands
+on the beat, the vowel is held through the note (and any melisma notes after it) as a slowly
+swaying loop over its steadiest part, and the coda consonants close the syllable just before
+the next onset. Rests before phrases get a soft breath. The plan is plain per-frame arrays,
+which the singer turns into WORLD parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from vartist.composer.score import Score, SyllableRef, VocalNote
+from vartist.lyrics.types import Syllable
+from vartist.voice.errors import UnsingableScoreError
+from vartist.voice.phonetics import PhoneKind, is_diphthong, phone_kinds
+from vartist.voice.spoken import FRAME_SECONDS, SpokenWord
+from vartist.voice.types import SungPhoneme
+from vartist.voice.visemes import visemes_of
+
+WordKey = tuple[tuple[str, ...], ...]
+"""A word by its syllables' phonemes: the same word sung twice is spoken and analysed once."""
+
+# Consonant timing, in frames of FRAME_SECONDS.
+ONSET_MAX_AFTER_REST = 30
+"""Onset consonants sung into a rest keep up to 150 ms, their spoken length or less."""
+ONSET_MAX_LEGATO = 16
+"""Onsets squeezed between notes are compressed to at most 80 ms."""
+ONSET_SHARE_OF_PREVIOUS = 0.25
+"""An onset may take at most this share of the previous note."""
+CODA_MAX = 24
+CODA_SHARE = 0.3
+# Vowel loop: the share of the spoken vowel that is swayed through while a note is held.
+MONOPHTHONG_LOOP = (0.3, 0.7)
+DIPHTHONG_LOOP = (0.1, 0.45)
+"""A singer holds the first part of a diphthong and glides to the second at the end."""
+LOOP_HALF_CYCLE = 60
+"""Frames per sweep through the loop (0.3 s): slow enough to sound steady, never frozen."""
+# Breaths in rests before phrases.
+BREATH_MIN_REST = 80
+BREATH_MAX = 70
+BREATH_GAP = 10
+BREATH_POWER = 10 ** (-28 / 10)
+"""A breath sits about 28 dB under the sung vowel it precedes."""
+CONSONANT_POWER = 10 ** (-4 / 10)
+"""Singers carry the tone on vowels: consonants sit 4 dB under the spoken balance."""
+LEVEL_EQUALISING = 0.5
+"""How far (0 none, 1 fully) each vowel's level is pulled to the song's typical vowel level:
+espeak-ng speaks unstressed syllables much quieter than a singer sings them."""
+
+
+@dataclass
+class SyllableGroup:
+    """One sung syllable: its first note and the melisma notes that continue its vowel."""
+
+    ref: SyllableRef
+    syllable: Syllable
+    notes: list[VocalNote] = field(default_factory=list)
+    start: float = 0.0
+    end: float = 0.0
+
+
+@dataclass(frozen=True)
+class WordBank:
+    """Every spoken word's envelope stacked into one array, for one gather per frame."""
+
+    envelope: npt.NDArray[np.float64]
+    offsets: Mapping[WordKey, int]
+    words: Mapping[WordKey, SpokenWord]
+
+    @classmethod
+    def stack(cls, words: Mapping[WordKey, SpokenWord]) -> WordBank:
+        offsets: dict[WordKey, int] = {}
+        row = 0
+        for key, word in words.items():
+            offsets[key] = row
+            row += word.envelope.shape[0]
+        envelopes = [w.envelope for w in words.values()]
+        stacked = np.concatenate(envelopes) if envelopes else np.zeros((1, 1))
+        return cls(stacked, offsets, dict(words))
+
+
+@dataclass
+class PerformancePlan:
+    """Per-frame instructions for the vocoder, plus the phonemes' sung times."""
+
+    row: npt.NDArray[np.int64]
+    """Bank row that sounds at each frame."""
+    next_row: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.float64]
+    """Blend towards ``next_row``: the loop sways between frames, not just across them."""
+    gain: npt.NDArray[np.float64]
+    """Power gain on the envelope."""
+    kind: npt.NDArray[np.int8]
+    """:class:`PhoneKind` of each frame; SILENCE where nothing sounds."""
+    phonemes: list[SungPhoneme]
+
+    @classmethod
+    def silent(cls, frame_count: int) -> PerformancePlan:
+        return cls(
+            row=np.zeros(frame_count, np.int64),
+            next_row=np.zeros(frame_count, np.int64),
+            weight=np.zeros(frame_count),
+            gain=np.zeros(frame_count),
+            kind=np.zeros(frame_count, np.int8),
+            phonemes=[],
+        )
+
+
+def word_key(score: Score, ref: SyllableRef) -> WordKey:
+    line = score.lyrics.sections[ref.section].lines[ref.line]
+    return tuple(s.phonemes for s in line.words[ref.word].syllables)
+
+
+def syllable_groups(score: Score) -> list[SyllableGroup]:
+    """The vocal line as sung syllables, in time order, with melisma notes folded in."""
+    groups: list[SyllableGroup] = []
+    for note in sorted(score.vocal, key=lambda n: n.start):
+        if note.duration <= 0:
+            raise UnsingableScoreError(
+                f"the vocal note at beat {note.start:g} has duration {note.duration:g}; "
+                "every note needs a positive length"
+            )
+        try:
+            syllable = score.syllable(note.syllable)
+        except IndexError:
+            raise UnsingableScoreError(
+                f"the vocal note at beat {note.start:g} points at syllable {note.syllable}, "
+                "which the score's lyrics do not have; the composer must bind notes to "
+                "existing syllables"
+            ) from None
+        if not syllable.phonemes or not 0 <= syllable.nucleus < len(syllable.phonemes):
+            raise UnsingableScoreError(
+                f"syllable {syllable.text!r} has phonemes {syllable.phonemes} and nucleus "
+                f"{syllable.nucleus}; give it phonemes and the index of its vowel"
+            )
+        if note.melisma and groups and groups[-1].ref == note.syllable:
+            groups[-1].notes.append(note)
+            groups[-1].end = score.seconds(note.end)
+            continue
+        groups.append(
+            SyllableGroup(
+                ref=note.syllable,
+                syllable=syllable,
+                notes=[note],
+                start=score.seconds(note.start),
+                end=score.seconds(note.end),
+            )
+        )
+    return groups
+
+
+def _linear_positions(source_start: int, source_end: int, frames: int) -> npt.NDArray[np.float64]:
+    """Source positions that play [source_start, source_end) over ``frames`` frames."""
+    span = max(source_end - source_start, 1)
+    positions = source_start + (np.arange(frames) + 0.5) * span / max(frames, 1) - 0.5
+    return np.clip(positions, source_start, source_start + span - 1)
+
+
+def vowel_positions(
+    source_start: int, source_end: int, frames: int, diphthong: bool
+) -> npt.NDArray[np.float64]:
+    """Source positions that hold a vowel for ``frames`` frames.
+
+    The attack (the consonant-to-vowel transition) and the release play at spoken speed; in
+    between the position sways back and forth over the steady part with a raised cosine, an
+    odd number of half cycles, so it arrives exactly where the release begins.
+    """
+    length = source_end - source_start
+    loop = DIPHTHONG_LOOP if diphthong else MONOPHTHONG_LOOP
+    loop_start = source_start + round(loop[0] * length)
+    loop_end = max(loop_start, source_start + round(loop[1] * length) - 1)
+    attack = loop_start - source_start
+    release = source_end - loop_end
+    hold = frames - attack - release
+    if hold <= 0 or length < 2:
+        return _linear_positions(source_start, source_end, frames)
+    half_cycles = max(1, round(hold / max(LOOP_HALF_CYCLE, loop_end - loop_start)))
+    if half_cycles % 2 == 0:
+        half_cycles += 1
+    phase = np.pi * half_cycles * np.arange(hold) / hold
+    sway = loop_start + (loop_end - loop_start) * (1.0 - np.cos(phase)) / 2.0
+    return np.concatenate(
+        [
+            np.arange(source_start, loop_start, dtype=np.float64),
+            sway,
+            np.arange(loop_end, source_end, dtype=np.float64),
+        ]
+    )
+
+
+def _split_frames(total: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` frames among phonemes in proportion to their spoken lengths."""
+    if not weights:
+        return []
+    shares = np.maximum(np.asarray(weights, dtype=np.float64), 1.0)
+    edges = np.round(np.cumsum(shares) / shares.sum() * total).astype(int)
+    return np.diff(np.concatenate([[0], edges])).tolist()
+
+
+class _PlanWriter:
+    def __init__(self, bank: WordBank, frame_count: int, language: str) -> None:
+        self.bank = bank
+        self.frame_count = frame_count
+        self.language = language
+        self.plan = PerformancePlan.silent(frame_count)
+
+    def place(
+        self,
+        first_frame: int,
+        positions: npt.NDArray[np.float64],
+        source_end: int,
+        kind: PhoneKind,
+        gain: float | npt.NDArray[np.float64],
+    ) -> None:
+        """Write frames from ``first_frame`` that play bank rows at ``positions``."""
+        last_frame = min(first_frame + positions.size, self.frame_count)
+        skip = max(0, -first_frame)
+        if last_frame <= first_frame + skip:
+            return
+        used = slice(skip, last_frame - first_frame)
+        target = slice(first_frame + skip, last_frame)
+        rows = np.floor(positions[used]).astype(np.int64)
+        plan = self.plan
+        plan.row[target] = rows
+        plan.next_row[target] = np.minimum(rows + 1, source_end - 1)
+        plan.weight[target] = positions[used] - rows
+        plan.gain[target] = gain if np.isscalar(gain) else np.asarray(gain)[used]
+        plan.kind[target] = kind
+
+
+def _vowel_energy(word: SpokenWord, phoneme: int) -> float:
+    start, end = word.phoneme_frames[phoneme]
+    frames = word.envelope[start : max(end, start + 1)]
+    return float(np.mean(frames.sum(axis=1))) if frames.size else 0.0
+
+
+def plan_performance(
+    score: Score,
+    groups: Sequence[SyllableGroup],
+    bank: WordBank,
+    frame_count: int,
+    rng: np.random.Generator,
+) -> PerformancePlan:
+    """Place every sung syllable's phonemes on the song's frame grid."""
+    language = score.lyrics.language
+    writer = _PlanWriter(bank, frame_count, language)
+    if not groups:
+        return writer.plan
+
+    def to_frame(seconds: float) -> int:
+        return round(seconds / FRAME_SECONDS)
+
+    words = [bank.words[word_key(score, g.ref)] for g in groups]
+    phoneme_ranges = [
+        w.syllable_phonemes(g.ref.syllable) for w, g in zip(words, groups, strict=True)
+    ]
+    starts = [to_frame(g.start) for g in groups]
+    ends = [max(to_frame(g.end), s + 1) for g, s in zip(groups, starts, strict=True)]
+    last_note_frames = [max(1, to_frame(score.seconds(g.notes[-1].duration))) for g in groups]
+
+    def spoken_length(word: SpokenWord, phoneme: int) -> int:
+        start, end = word.phoneme_frames[phoneme]
+        return end - start
+
+    # Pass 1: how long each onset is and where it begins.
+    onset_lengths: list[int] = []
+    for i, group in enumerate(groups):
+        onset = phoneme_ranges[i][: group.syllable.nucleus]
+        spoken = sum(spoken_length(words[i], p) for p in onset)
+        if i == 0:
+            rest, room = starts[0], starts[0]
+        else:
+            rest = max(0, starts[i] - ends[i - 1])
+            room = rest + int(ONSET_SHARE_OF_PREVIOUS * last_note_frames[i - 1])
+        cap = ONSET_MAX_AFTER_REST if rest >= spoken else ONSET_MAX_LEGATO
+        onset_lengths.append(max(0, min(spoken, cap, room)))
+
+    vowel_energies = [
+        _vowel_energy(w, r[g.syllable.nucleus])
+        for w, r, g in zip(words, phoneme_ranges, groups, strict=True)
+    ]
+    typical_energy = float(np.median([e for e in vowel_energies if e > 0] or [1.0]))
+
+    previous_end = 0
+    for i, group in enumerate(groups):
+        word, phonemes, syllable = words[i], phoneme_ranges[i], group.syllable
+        offset = bank.offsets[word_key(score, group.ref)]
+        kinds = list(phone_kinds(syllable.phonemes))
+        kinds[syllable.nucleus] = PhoneKind.VOWEL  # the held sound is always voiced
+        visemes = visemes_of(syllable.phonemes, language)
+        energy = vowel_energies[i]
+        gain = (typical_energy / energy) ** LEVEL_EQUALISING if energy > 0 else 1.0
+        gain = float(np.clip(gain, 0.25, 4.0))
+
+        onset_begin = starts[i] - onset_lengths[i]
+        next_onset = starts[i + 1] - onset_lengths[i + 1] if i + 1 < len(groups) else ends[i]
+        sung_end = max(starts[i] + 1, min(ends[i], next_onset))
+        coda = phonemes[syllable.nucleus + 1 :]
+        coda_spoken = sum(spoken_length(word, p) for p in coda)
+        coda_length = min(coda_spoken, CODA_MAX, int(CODA_SHARE * (sung_end - starts[i])))
+        vowel_end = sung_end - coda_length
+
+        if onset_begin - previous_end >= BREATH_MIN_REST:
+            _breathe(
+                writer, previous_end, onset_begin, word, phonemes[syllable.nucleus], offset, rng
+            )
+
+        spans: list[tuple[int, int]] = []
+        # onset consonants, compressed to their share of the time before the beat
+        onset = phonemes[: syllable.nucleus]
+        cursor = onset_begin
+        for p, frames in zip(
+            onset,
+            _split_frames(onset_lengths[i], [spoken_length(word, p) for p in onset]),
+            strict=True,
+        ):
+            source_start, source_end = (offset + f for f in word.phoneme_frames[p])
+            writer.place(
+                cursor,
+                _linear_positions(source_start, source_end, frames),
+                max(source_end, source_start + 1),
+                kinds[p - phonemes.start],
+                gain * CONSONANT_POWER,
+            )
+            spans.append((cursor, cursor + frames))
+            cursor += frames
+        # the vowel, held through the note and its melisma continuation
+        vowel = phonemes[syllable.nucleus]
+        source_start, source_end = (offset + f for f in word.phoneme_frames[vowel])
+        source_end = max(source_end, source_start + 1)
+        positions = vowel_positions(
+            source_start, source_end, vowel_end - starts[i], is_diphthong(syllable.vowel)
+        )
+        writer.place(starts[i], positions, source_end, PhoneKind.VOWEL, gain)
+        spans.append((starts[i], vowel_end))
+        # coda consonants close the syllable before the next onset
+        cursor = vowel_end
+        for p, frames in zip(
+            coda, _split_frames(coda_length, [spoken_length(word, p) for p in coda]), strict=True
+        ):
+            source_start, source_end = (offset + f for f in word.phoneme_frames[p])
+            writer.place(
+                cursor,
+                _linear_positions(source_start, source_end, frames),
+                max(source_end, source_start + 1),
+                kinds[p - phonemes.start],
+                gain * CONSONANT_POWER,
+            )
+            spans.append((cursor, cursor + frames))
+            cursor += frames
+        previous_end = max(sung_end, cursor)
+
+        for k, (first, last) in enumerate(spans):
+            writer.plan.phonemes.append(
+                SungPhoneme(
+                    start=max(0, first) * FRAME_SECONDS,
+                    end=max(0, last) * FRAME_SECONDS,
+                    phoneme=syllable.phonemes[k],
+                    viseme=visemes[k],
+                    syllable=group.ref,
+                )
+            )
+    return writer.plan
+
+
+def _breathe(
+    writer: _PlanWriter,
+    rest_start: int,
+    onset_begin: int,
+    word: SpokenWord,
+    vowel: int,
+    offset: int,
+    rng: np.random.Generator,
+) -> None:
+    """A soft in-breath shaped like the coming vowel, ending just before the phrase."""
+    rest = onset_begin - rest_start
+    length = min(BREATH_MAX, rest // 2)
+    first = onset_begin - BREATH_GAP - length
+    source_start, source_end = word.phoneme_frames[vowel]
+    row = offset + (source_start + source_end) // 2
+    level = BREATH_POWER * 10 ** (rng.normal(0.0, 2.0) / 10)
+    swell = np.sin(np.pi * (np.arange(length) + 0.5) / length) ** 2
+    writer.place(first, np.full(length, float(row)), row + 1, PhoneKind.BREATH, level * swell)
