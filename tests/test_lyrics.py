@@ -82,6 +82,16 @@ def test_parser_reads_tags_case_and_numbering() -> None:
     assert parsed.sections[1].lines[2].text == "the city lights were shining"
 
 
+def test_parser_reads_singer_credits_in_tags() -> None:
+    parsed = parse_lyrics("[Verse 2: Mia]\nla la\n[Chorus:]\nla", "en-us")
+    assert [s.kind for s in parsed.sections] == ["verse", "chorus"]
+
+
+def test_parser_names_a_language_espeak_does_not_know() -> None:
+    with pytest.raises(LyricsError, match="does not know the language"):
+        parse_lyrics("hello", "xx-nowhere")
+
+
 def test_parser_title_defaults_to_the_first_chorus_line() -> None:
     assert parse_lyrics(SONG, "en-us").title == "We are burning bright tonight"
     assert parse_lyrics("first line here\nsecond line", "en-us").title == "first line here"

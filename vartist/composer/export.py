@@ -10,7 +10,7 @@ from typing import Any, Literal
 import mido
 
 from vartist.composer.score import Score, VocalNote
-from vartist.composer.theory import uses_flats
+from vartist.composer.theory import pitch_class_name
 from vartist.errors import MissingDependencyError
 from vartist.pitch import Key
 from vartist.timeline import Timeline
@@ -24,14 +24,10 @@ VOCAL_PROGRAM = 53
 MIDI_CHARSET = "utf-8"
 """Lyrics and markers are written as UTF-8 so any language survives; read with the same."""
 
-_SHARP_KEYS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-_FLAT_KEYS = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
-
 
 def midi_key_signature(key: Key) -> str:
     """The key as a MIDI key-signature name mido accepts: ``'Eb'``, ``'F#m'``."""
-    names = _FLAT_KEYS if uses_flats(key) else _SHARP_KEYS
-    return names[key.tonic] + ("m" if key.mode == "minor" else "")
+    return pitch_class_name(key.tonic, key) + ("m" if key.mode == "minor" else "")
 
 
 def _ticks(beats: float) -> int:
@@ -166,8 +162,7 @@ _MUSIC21_KINDS = {
 
 def _music21_name(pitch_class: int, key: Key) -> str:
     # music21 spells flats with '-' ("E-"), not 'b'
-    names = _FLAT_KEYS if uses_flats(key) else _SHARP_KEYS
-    return names[pitch_class % 12].replace("b", "-")
+    return pitch_class_name(pitch_class, key).replace("b", "-")
 
 
 def _syllabic(score: Score, sung: VocalNote) -> Literal["single", "begin", "middle", "end"]:

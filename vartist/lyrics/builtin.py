@@ -65,8 +65,8 @@ class _Tail:
     end_word: str
     is_verb: bool
     content_words: frozenset[str]
-    first_word: str
     """Its words minus function words, to keep a head from repeating them."""
+    first_word: str
 
 
 @dataclass(frozen=True)
@@ -98,23 +98,21 @@ def _prepare(language: str) -> _Prepared:
             for h in book.modal_heads.get(mood, ())
         ]
         heads[mood] = tuple(prepared)
+    function_words = FUNCTION_WORDS.get(book.language, frozenset())
     tails = []
     for groups, is_verb in ((book.adverb_tails, False), (book.verb_tails, True)):
         for group in groups:
             for text in group:
                 words = words_of(text, language)
-                key = rhyme_key(words[-1], language)
-                function_words = FUNCTION_WORDS.get(book.language, frozenset())
-                content = frozenset(_lower_words(text)) - function_words
                 tails.append(
                     _Tail(
-                        text,
-                        sum(len(w.syllables) for w in words),
-                        key,
-                        words[-1].text.lower(),
-                        is_verb,
-                        content,
-                        words[0].text.lower(),
+                        text=text,
+                        syllables=sum(len(w.syllables) for w in words),
+                        key=rhyme_key(words[-1], language),
+                        end_word=words[-1].text.lower(),
+                        is_verb=is_verb,
+                        content_words=frozenset(_lower_words(text)) - function_words,
+                        first_word=words[0].text.lower(),
                     )
                 )
     return _Prepared(
@@ -285,6 +283,13 @@ class _WrittenLine:
     key: RhymeKey
 
 
+def _repeats(sung: Sequence[str], content_words: Iterable[str]) -> bool:
+    """Whether a tail's content word repeats a word of the head, inflected or not."""
+    # five letters hold the stem of most inflections ("learn"/"learned", "dream"/"dreaming")
+    stems = [w[:5] for w in content_words]
+    return any(word.startswith(stem) for stem in stems for word in sung)
+
+
 @lru_cache(maxsize=1024)
 def _end_of(text: str, language: str) -> tuple[str, RhymeKey]:
     """The last word of ``text`` (lower case) and its rhyme key."""
@@ -293,6 +298,8 @@ def _end_of(text: str, language: str) -> tuple[str, RhymeKey]:
 
 
 class _SectionWriter:
+    """Writes sections of one song from a prepared phrase book, minus the avoided words."""
+
     def __init__(
         self, prepared: _Prepared, banned: frozenset[str], rng: np.random.Generator
     ) -> None:
@@ -336,6 +343,8 @@ class _SectionWriter:
             head = heads[int(index)]
             thing = request.thing
             if head.has_thing and thing is None:
+                if not self.things:
+                    continue  # the avoid list took every image the book has
                 thing = self.things[self._pick(self.things)]
             base = head.syllables + (thing[1] if head.has_thing and thing else 0)
             standalone_end = (
@@ -345,13 +354,12 @@ class _SectionWriter:
             )
             if standalone_end and not self._end_allowed(*standalone_end, request):
                 standalone_end = None
-            head_words = _lower_words(head.text.replace(THING, ""))
+            sung = _lower_words(head.text.replace(THING, thing[0] if thing else ""))
             tails = [
                 t
                 for t in self._tails_for(head, request, state, strict)
                 # not "learned to learn to heal", not "holding on on a wire"
-                if not set(head_words) & t.content_words
-                and not (head_words and t.first_word == head_words[-1] and not head.has_thing)
+                if not _repeats(sung, t.content_words) and not (sung and t.first_word == sung[-1])
             ]
             plain: list[tuple[str, _Tail | None]] = []
             opened: list[tuple[str, _Tail | None]] = []
@@ -527,14 +535,10 @@ class BuiltinLyricWriter:
         # The chorus is written first: its opening line is the hook and the title, so it sings
         # the main topic; an unrhymed first line (XAXA) leaves that line the room to.
         chorus_scheme = "XAXA" if topics else scheme()
-        chorus_topics: list[tuple[str, int] | None] = [
-            topics[0] if topics else None,
-            None,
-            None,
-            None,
-        ]
-        if len(topics) > 1:
-            chorus_topics[2] = topics[1]
+        # the hook (line 1) and the other unrhymed line (line 3) sing the first two topics
+        chorus_topics: list[tuple[str, int] | None] = [None] * 4
+        for line, topic in zip((0, 2), topics, strict=False):
+            chorus_topics[line] = topic
         chorus = writer.write_section(
             "chorus", chorus_scheme, OTHER_SYLLABLES, chorus_topics, state
         )
@@ -544,7 +548,7 @@ class BuiltinLyricWriter:
         )
         verse_two = writer.write_section("verse", scheme(), VERSE_SYLLABLES, carriers(4, 2), state)
         bridge_length = int(rng.integers(2, 5))
-        bridge_scheme = {2: "AA", 3: "AXA", 4: scheme()}[bridge_length]
+        bridge_scheme = "AA" if bridge_length == 2 else "AXA" if bridge_length == 3 else scheme()
         bridge = writer.write_section(
             "bridge", bridge_scheme, OTHER_SYLLABLES, carriers(bridge_length, 1), state
         )

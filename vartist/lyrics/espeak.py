@@ -32,6 +32,9 @@ _PARAM_RANGE = 4
 _PHONEME_SEPARATOR = "_"
 _IPA_OUTPUT = 0x02
 
+# Language tags people write that espeak-ng files under another voice name ("en" is British).
+_VOICE_ALIASES = {"en-gb": "en", "en-uk": "en"}
+
 # Tokens in espeak-ng's phoneme output that are pauses or boundaries, not sounds.
 _PAUSE_TOKENS = {"", "!", "|", "||", "_", "_:", "_!", "_|", "_^_"}
 
@@ -118,7 +121,8 @@ class _Espeak:
     def set_voice(self, language: str) -> None:
         if language == self._voice:
             return
-        if self._lib.espeak_SetVoiceByName(language.encode()) != 0:
+        voice_name = _VOICE_ALIASES.get(language.lower(), language)
+        if self._lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
             raise EspeakError(
                 f"espeak-ng does not know the language {language!r}; use a code such as "
                 "'en-us', 'en-gb', 'nl', 'sv', 'de', 'es', 'fr', 'ja' (`espeak-ng --voices` lists them)"

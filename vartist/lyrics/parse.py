@@ -23,13 +23,14 @@ _KIND_BY_TAG: dict[str, SectionKind] = {
     "outro": "outro",
 }
 _TAG_LINE = re.compile(r"^\s*\[([^\]]*)\]\s*(.*)$")
-_TAG_NAME = re.compile(r"^(?P<name>[^\d:]*?)\s*(?P<number>\d+)?\s*:?\s*$")
+_TAG_NAME = re.compile(r"^(?P<name>\D*?)\s*(?P<number>\d+)?$")
 _KNOWN_TAGS = "[intro], [verse], [pre-chorus], [chorus], [bridge] or [outro]"
 _TITLE_TRIM = " \t,.;:!?-–—\"'()"
 
 
 def _section_kind(tag: str, line_number: int) -> SectionKind:
-    match = _TAG_NAME.match(tag.strip().lower())
+    # "[Verse 2: Mia]": what follows a colon credits a singer; the kind comes before it
+    match = _TAG_NAME.match(tag.split(":", 1)[0].strip().lower())
     key = re.sub(r"[\s\-_]", "", match.group("name")) if match else ""
     if key not in _KIND_BY_TAG:
         raise LyricsError(

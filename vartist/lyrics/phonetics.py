@@ -64,9 +64,8 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         """a an the of to in on at by for from with as than and or nor but so if that
         my your his her its our their me you him us them it i we he she they
         is am are was were be been can could will would shall should may might must do does
-        did has have had 'm 're 's 've 'll 'd i'm you're we're they're it's he's she's
-        i'll you'll we'll i've you've we've i'd you'd there this these those up
-        """
+        did has have had i'm you're we're they're it's he's she's i'll you'll we'll i've
+        you've we've i'd you'd this these those"""
     ),
     "nl": _words(
         """de het een en of maar dat die dit van in op aan met voor naar uit bij om te tot
@@ -90,7 +89,7 @@ _SYLLABIC_MARKS = frozenset("\u0329\u030d")
 # first characters of espeak-ng mnemonics that are vowels, for words whose IPA does not align
 _MNEMONIC_VOWELS = frozenset("aeiouyAEIOUVWY@3&0236789")
 _STRESS_MARKS = {"'": 1, ",": 2}
-_UNMARKED = "%="  # espeak-ng's "unstressed" and "syllabic" marks
+_UNMARKED = "%="  # espeak-ng's other marks: "unstressed", "stress the syllable before"
 
 # Sonority classes for splitting consonant clusters in languages without an onset table.
 _LIQUIDS = _words("l r R ɾ ɹ ʁ ʀ ɫ ʎ ɭ ɽ r` **")

@@ -47,12 +47,20 @@ def _noise(rng: np.random.Generator, count: int) -> FloatArray:
     return rng.standard_normal(count).astype(np.float32)
 
 
-def _filtered(noise: FloatArray, sample_rate: int, kind: str, cutoff: float | tuple[float, float], order: int = 2) -> FloatArray:
+def _filtered(
+    noise: FloatArray,
+    sample_rate: int,
+    kind: str,
+    cutoff: float | tuple[float, float],
+    order: int = 2,
+) -> FloatArray:
     sos = signal.butter(order, cutoff, btype=kind, fs=sample_rate, output="sos")
     return signal.sosfilt(sos, noise).astype(np.float32)
 
 
-def _swept_sine(t: FloatArray, sample_rate: int, start_hz: float, end_hz: float, sweep_seconds: float) -> FloatArray:
+def _swept_sine(
+    t: FloatArray, sample_rate: int, start_hz: float, end_hz: float, sweep_seconds: float
+) -> FloatArray:
     frequency = end_hz + (start_hz - end_hz) * _decay(t, sweep_seconds)
     phase = np.cumsum(frequency, dtype=np.float64) * (2.0 * math.pi / sample_rate)
     return np.sin(phase).astype(np.float32)

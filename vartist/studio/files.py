@@ -10,7 +10,7 @@ from types import MappingProxyType
 import numpy as np
 import soundfile
 from mutagen import MutagenError
-from mutagen.id3 import COMM, TALB, TCON, TDRC, TIT2, TPE1, TXXX, Frame
+from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TPE1, TXXX, Frame
 from mutagen.wave import WAVE
 
 from vartist.audio import Audio
@@ -64,11 +64,13 @@ def write_wav(audio: Audio, path: PathLike, tags: dict[str, str] | None = None) 
 def _write_tags(path: Path, tags: dict[str, str]) -> None:
     try:
         wave = WAVE(path)
-        if wave.tags is None:
-            wave.add_tags()
+        wave.add_tags()  # a file write_wav just made has no ID3 chunk yet
+        id3 = wave.tags
+        if not isinstance(id3, ID3):
+            raise AudioFileError(f"cannot tag {path}: mutagen made no ID3 chunk for it")
         for name, text in tags.items():
             make = _TEXT_FRAMES.get(name.lower())
-            wave.tags.add(make(text) if make else TXXX(encoding=3, desc=name, text=[text]))
+            id3.add(make(text) if make else TXXX(encoding=3, desc=name, text=[text]))
         wave.save()
     except MutagenError as exc:
         raise AudioFileError(f"cannot tag {path}: {exc}") from None

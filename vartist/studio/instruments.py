@@ -46,14 +46,18 @@ def _check_note(part: Part, note: Note) -> None:
     if not (note.start >= 0.0 and np.isfinite(note.start)):
         raise InvalidPartError(f"{where}: starts before the song does; start times must be >= 0")
     if not (note.duration > 0.0 and np.isfinite(note.duration)):
-        raise InvalidPartError(f"{where}: duration {note.duration} must be a positive number of beats")
+        raise InvalidPartError(
+            f"{where}: duration {note.duration} must be a positive number of beats"
+        )
     if not 0 <= note.pitch <= 127:
         raise InvalidPartError(f"{where}: pitch {note.pitch} is outside MIDI 0-127")
     if not 0 <= note.velocity <= 127:
         raise InvalidPartError(f"{where}: velocity {note.velocity} is outside MIDI 0-127")
 
 
-def note_events(part: Part, seconds_per_beat: float, sample_rate: int, frames: int) -> list[NoteEvent]:
+def note_events(
+    part: Part, seconds_per_beat: float, sample_rate: int, frames: int
+) -> list[NoteEvent]:
     """The part's audible notes in samples; silent ones (velocity 0) and ones past the end drop."""
     events = []
     for note in part.notes:
@@ -83,7 +87,9 @@ class TonalInstrument:
     """Whether :meth:`tone` returns two channels. A mono instrument renders one channel and
     hands back a read-only stereo view of it, which halves its memory and the mix's work."""
 
-    def tone(self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator) -> FloatArray:
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
         """The unshaped sound of ``pitch``: mono ``(length,)`` or stereo ``(2, length)``."""
         raise NotImplementedError
 
@@ -132,7 +138,9 @@ class Bass(TonalInstrument):
     sustain = 0.7
     level = 0.8
 
-    def tone(self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator) -> FloatArray:
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
         core = PartialGroup((1.0, 0.25, 0.06), 0.0)
         growl = PartialGroup((0.3, 0.2, 0.12, 0.08, 0.05, 0.03), 6.0, first=2)
         raw = decaying_harmonic_tone(hz(pitch), (core, growl), length, sample_rate)
@@ -149,7 +157,9 @@ class Piano(TonalInstrument):
     release_seconds = 0.2
     level = 0.45
 
-    def tone(self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator) -> FloatArray:
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
         speed = 2.0 ** ((pitch - 60) / 24.0)
         groups = (
             PartialGroup((1.0,), 0.5 * speed),
@@ -171,7 +181,9 @@ class Pluck(TonalInstrument):
     pick_position = 0.22
     """Where along the string it is picked, as a fraction of its length; shapes the spectrum."""
 
-    def tone(self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator) -> FloatArray:
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
         speed = 2.0 ** ((pitch - 52) / 24.0)
         k = np.arange(1, 25)
         amps = np.abs(np.sin(np.pi * k * self.pick_position)) / k**1.1
@@ -197,7 +209,9 @@ class Pad(TonalInstrument):
     detune_cents = ((-9.0, 6.0), (-5.0, 11.0))
     """(left pair, right pair) of voice detunings around the centre voice."""
 
-    def tone(self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator) -> FloatArray:
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
         frequency = hz(pitch)
         table = harmonic_table(lowpassed_saw_amplitudes(frequency, self.cutoff_hz, sample_rate))
         phases = rng.random(5)
@@ -208,7 +222,9 @@ class Pad(TonalInstrument):
             for voice, cents in enumerate(pair):
                 detuned = frequency * 2.0 ** (cents / 1200.0)
                 phase = float(phases[1 + 2 * side + voice])
-                out[side] += table[table_indices(detuned, length, sample_rate, phase)] * np.float32(0.7)
+                out[side] += table[table_indices(detuned, length, sample_rate, phase)] * np.float32(
+                    0.7
+                )
         return out
 
 
@@ -292,7 +308,9 @@ class Drums:
 
 def _as_band_audio(audio: Audio, part: Part, sample_rate: int) -> Audio:
     if audio.sample_rate != sample_rate:
-        audio.require_rate(sample_rate, f"instrument {part.instrument!r} playing part {part.name!r}")
+        audio.require_rate(
+            sample_rate, f"instrument {part.instrument!r} playing part {part.name!r}"
+        )
     return audio.to_stereo()
 
 

@@ -31,6 +31,9 @@ _CHUNK_FRAMES = 1 << 18
 """Frames filtered or oversampled at a time: small enough to stay in cache-friendly memory,
 large enough that per-call overhead vanishes."""
 
+_SPAN_CONTEXT = 512
+"""Samples of context oversampled on each side of a span; soxr's filter reaches far less."""
+
 FloatArray64 = npt.NDArray[np.float64]
 FloatArray32 = npt.NDArray[np.float32]
 
@@ -49,7 +52,9 @@ def k_weighting(sample_rate: int) -> npt.NDArray[np.float32]:
     return np.asarray(sections, np.float32)
 
 
-def k_weighted_block_power(samples: npt.NDArray[np.float32], sample_rate: int, block: int) -> FloatArray64:
+def k_weighted_block_power(
+    samples: npt.NDArray[np.float32], sample_rate: int, block: int
+) -> FloatArray64:
     """Sum over channels and over each run of ``block`` samples of the K-weighted signal squared.
 
     The last block is zero-padded, as BS.1770's last gating block is.
@@ -122,7 +127,9 @@ def measure_loudness(audio: Audio) -> float:
     return loudness_from_block_power(power, hop, audio.frames, audio.sample_rate)
 
 
-def true_peak_blocks(samples: npt.NDArray[np.float32], sample_rate: int, block: int) -> FloatArray32:
+def true_peak_blocks(
+    samples: npt.NDArray[np.float32], sample_rate: int, block: int
+) -> FloatArray32:
     """The largest absolute value of the 4x-oversampled signal within each run of ``block``
     input samples, over all channels."""
     channels, frames = samples.shape
@@ -140,16 +147,37 @@ def true_peak_blocks(samples: npt.NDArray[np.float32], sample_rate: int, block: 
         out = stream.resample_chunk(chunk, last=stop == frames).reshape(-1)
         if len(carry):
             out = np.concatenate([carry, out])
-        whole = len(out) // per_block
+        whole = min(len(out) // per_block, blocks - filled)
         if whole:
             rows = out[: whole * per_block].reshape(whole, per_block)
-            count = min(whole, blocks - filled)
-            peaks[filled : filled + count] = np.maximum(rows.max(axis=1), -rows.min(axis=1))[:count]
-            filled += count
+            np.abs(rows, out=rows)
+            peaks[filled : filled + whole] = rows.max(axis=1)
+            filled += whole
         carry = out[whole * per_block :]
     if len(carry) and filled < blocks:
         peaks[filled] = float(np.max(np.abs(carry)))
     return peaks
+
+
+def true_peak_of_spans(
+    samples: npt.NDArray[np.float32], sample_rate: int, spans: list[tuple[int, int]]
+) -> float:
+    """True peak (linear) over the given ``(start, stop)`` sample spans only.
+
+    Each span is oversampled with enough context around it that the result equals what
+    oversampling the whole signal gives there.
+    """
+    frames = samples.shape[1]
+    peak = 0.0
+    for start, stop in spans:
+        low, high = max(0, start - _SPAN_CONTEXT), min(frames, stop + _SPAN_CONTEXT)
+        piece = np.ascontiguousarray(samples[:, low:high].T)
+        out = soxr.resample(piece, sample_rate, sample_rate * TRUE_PEAK_OVERSAMPLING)
+        factor = TRUE_PEAK_OVERSAMPLING
+        inside = out[(start - low) * factor : (stop - low) * factor]
+        if inside.size:
+            peak = max(peak, float(np.max(np.abs(inside))))
+    return peak
 
 
 def amplitude_to_db(amplitude: float) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
@@ -76,18 +77,26 @@ class StemTreatment:
 
 STEM_TREATMENTS: Mapping[str, StemTreatment] = MappingProxyType(
     {
-        "drums": StemTreatment(-19.0, highpass_hz=None),
-        "bass": StemTreatment(-20.5, highpass_hz=None),
-        "keys": StemTreatment(-24.0, pan=-0.3, highpass_hz=140.0, eq=(EqBand("peak", 420.0, -2.0, 1.0),)),
-        "piano": StemTreatment(-24.0, pan=-0.3, highpass_hz=140.0, eq=(EqBand("peak", 420.0, -2.0, 1.0),)),
-        "pad": StemTreatment(-27.0, width=1.25, highpass_hz=220.0, duck_db=3.5),
-        "guitar": StemTreatment(-24.5, pan=0.35, highpass_hz=150.0, eq=(EqBand("peak", 2800.0, 1.5, 0.8),)),
-        "pluck": StemTreatment(-24.5, pan=0.35, highpass_hz=150.0, eq=(EqBand("peak", 2800.0, 1.5, 0.8),)),
+        "drums": StemTreatment(-22.0, highpass_hz=None),
+        "bass": StemTreatment(-23.5, highpass_hz=None),
+        "keys": StemTreatment(
+            -27.0, pan=-0.3, highpass_hz=140.0, eq=(EqBand("peak", 420.0, -2.0, 1.0),)
+        ),
+        "piano": StemTreatment(
+            -27.0, pan=-0.3, highpass_hz=140.0, eq=(EqBand("peak", 420.0, -2.0, 1.0),)
+        ),
+        "pad": StemTreatment(-30.0, width=1.25, highpass_hz=220.0, duck_db=3.5),
+        "guitar": StemTreatment(
+            -27.5, pan=0.35, highpass_hz=150.0, eq=(EqBand("peak", 2800.0, 1.5, 0.8),)
+        ),
+        "pluck": StemTreatment(
+            -27.5, pan=0.35, highpass_hz=150.0, eq=(EqBand("peak", 2800.0, 1.5, 0.8),)
+        ),
     }
 )
 """Treatments by stem (part) name; other names get :data:`DEFAULT_TREATMENT`."""
 
-DEFAULT_TREATMENT = StemTreatment(-25.0, highpass_hz=120.0)
+DEFAULT_TREATMENT = StemTreatment(-28.0, highpass_hz=120.0)
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,7 @@ VOCAL_PRE_LEVEL_DB = -20.0
 """The dry vocal is brought to this RMS before its compressor, so the threshold means the same
 thing whatever level the singer delivered."""
 VOCAL_COMPRESSOR_THRESHOLD_DB = -24.0
-VOCAL_ALONE_LEVEL_DB = -18.0
+VOCAL_ALONE_LEVEL_DB = -21.0
 """Vocal RMS when there is no band to set it against."""
 DELAY_SECONDS = 0.11
 DELAY_RETURN_DB = -20.0
@@ -182,7 +191,9 @@ def _playing_level_db(power: npt.NDArray[np.float64]) -> float:
     return _db(float(power[active].mean())) if np.any(active) else -math.inf
 
 
-def _k_weighted_frame_power(samples: npt.NDArray[np.float32], sample_rate: int) -> npt.NDArray[np.float64]:
+def _k_weighted_frame_power(
+    samples: npt.NDArray[np.float32], sample_rate: int
+) -> npt.NDArray[np.float64]:
     """Mean square per 20 ms frame after K-weighting: loudness rather than energy, so a
     bass-heavy band and a bright voice compare the way a listener hears them."""
     weighted = signal.sosfilt(k_weighting(sample_rate), samples).astype(np.float32, copy=False)
@@ -235,9 +246,13 @@ def vocal_presence(vocal: npt.NDArray[np.float32], sample_rate: int) -> npt.NDAr
 
 
 def _is_dual_mono(samples: npt.NDArray[np.float32]) -> bool:
-    if samples.shape[0] == 1:
+    if samples.shape[0] == 1 or samples.strides[0] == 0:
         return True
-    return samples.strides[0] == 0 or bool(np.array_equal(samples[0], samples[1]))
+    # most stereo stems differ within their first second; only identical ones cost a full pass
+    head = MASTER_RATE
+    if not np.array_equal(samples[0, :head], samples[1, :head]):
+        return False
+    return bool(np.array_equal(samples[0], samples[1]))
 
 
 def _board(treatment: StemTreatment) -> pedalboard.Pedalboard | None:
@@ -246,25 +261,6 @@ def _board(treatment: StemTreatment) -> pedalboard.Pedalboard | None:
         plugins.append(pedalboard.HighpassFilter(treatment.highpass_hz))
     plugins.extend(_EQ_PLUGINS[band.shape](band) for band in treatment.eq)
     return pedalboard.Pedalboard(plugins) if plugins else None
-
-
-def _process_into(
-    board: pedalboard.Pedalboard | None,
-    source: npt.NDArray[np.float32],
-    dest: npt.NDArray[np.float32],
-    sample_rate: int,
-) -> None:
-    """``dest[:] = board(source)``, a chunk at a time; the board keeps its state between
-    chunks, so the result is the same as one call on the whole signal."""
-    chunk = _frame_length(sample_rate) * CHUNK_FRAMES
-    if board is not None:
-        board.reset()
-    for start, stop in _chunks(source.shape[-1], chunk):
-        piece = source[..., start:stop]
-        if board is None:
-            dest[..., start:stop] = piece
-        else:
-            dest[..., start:stop] = board(np.ascontiguousarray(piece), sample_rate, reset=False)
 
 
 def _genre_offset_db(name: str, lean: GenreMix) -> float:
@@ -278,44 +274,48 @@ def _mix_band_stem(
     presence: npt.NDArray[np.float64],
     frames: int,
 ) -> Audio:
-    """One band stem, EQ'd, levelled, ducked and placed; the caller's audio is not touched."""
+    """One band stem levelled, EQ'd, ducked and placed, ``frames`` long.
+
+    The gain is staged on the stem as it arrives (as an engineer sets a channel's input), so
+    one pass over the audio does the rest. The caller's audio is not touched.
+    """
     treatment = STEM_TREATMENTS.get(name, DEFAULT_TREATMENT)
     source = audio.samples[:, :frames]
     length = source.shape[1]
     mono = _is_dual_mono(source)
-    centred_mono = mono and treatment.pan == 0.0
+    centred = mono and treatment.pan == 0.0
+    inputs = source[:1] if mono else source
     # a centred mono stem stays one channel, handed back as a read-only stereo view
-    out = np.zeros((1 if centred_mono else 2, frames), np.float32)
-    work = out[:1] if mono else out
-    _process_into(_board(treatment), source[:1] if mono else source, work[:, :length], MASTER_RATE)
-
+    out = np.zeros((1 if centred else 2, frames), np.float32)
+    stem = Audio(np.broadcast_to(out[0], (2, frames)) if centred else out, MASTER_RATE)
     frame = _frame_length(MASTER_RATE)
-    level = _playing_level_db(_stem_frame_power(work[:, :length], frame))
+    level = _playing_level_db(_stem_frame_power(inputs, frame))
     if not math.isfinite(level):
-        out[:] = 0.0
-        return Audio(np.broadcast_to(out[0], (2, frames)) if centred_mono else out, MASTER_RATE)
-    gain = _from_db(treatment.level_db + _genre_offset_db(name, lean) - level)
+        return stem
+    gain = np.float32(_from_db(treatment.level_db + _genre_offset_db(name, lean) - level))
     duck_db = treatment.duck_db * lean.duck_scale
     dips = np.power(10.0, -duck_db * presence / 20.0) if duck_db > 0.0 and len(presence) else None
-    left, right = pan_gains(treatment.pan)
-    direct = np.float32((1.0 + treatment.width) / 2.0)
-    cross = np.float32((1.0 - treatment.width) / 2.0)
+    board = _board(treatment)
+    if mono and not centred:
+        sides = np.array(pan_gains(treatment.pan), np.float32)[:, None]
+    elif not mono and treatment.width != 1.0:
+        direct = (1.0 + treatment.width) / 2.0
+        cross = (1.0 - treatment.width) / 2.0
+        # widen or narrow with mid/side, written as a 2x2 matrix on (left, right)
+        mixing = np.array([[direct, cross], [cross, direct]], np.float32)
     for start, stop in _chunks(length, frame * CHUNK_FRAMES):
-        scale = np.float32(gain) if dips is None else _ramp_between(dips, frame, start, stop) * np.float32(gain)
-        if centred_mono:
-            out[0, start:stop] *= scale
+        piece = inputs[:, start:stop]
+        if board is not None:
+            piece = board(np.ascontiguousarray(piece), MASTER_RATE, reset=start == 0)
+        scale = gain if dips is None else _ramp_between(dips, frame, start, stop) * gain
+        target = out[:, start:stop]
+        if centred or (not mono and treatment.width == 1.0):
+            np.multiply(piece, scale, out=target)
         elif mono:
-            np.multiply(out[0, start:stop], scale * np.float32(right), out=out[1, start:stop])
-            out[0, start:stop] *= scale * np.float32(left)
+            np.multiply(piece * scale, sides, out=target)
         else:
-            # widen or narrow with mid/side, written as a 2x2 matrix on (left, right)
-            first = out[0, start:stop] * scale
-            second = out[1, start:stop] * scale
-            np.multiply(first, direct, out=out[0, start:stop])
-            out[0, start:stop] += second * cross
-            np.multiply(second, direct, out=out[1, start:stop])
-            out[1, start:stop] += first * cross
-    return Audio(np.broadcast_to(out[0], (2, frames)) if centred_mono else out, MASTER_RATE)
+            np.matmul(mixing, piece * scale, out=target)
+    return stem
 
 
 def _vocal_chain(vocal: npt.NDArray[np.float32], sample_rate: int) -> FloatArray:
@@ -375,22 +375,22 @@ def _vocal_effects(dry: FloatArray, sample_rate: int, reverb: float) -> FloatArr
 
 
 def _resample_into(source: FloatArray, sample_rate: int, dest: npt.NDArray[np.float32]) -> None:
-    """Resample ``source`` (channels, samples) to 48 kHz with soxr, filling ``dest`` (zero
-    beyond the end of the source). Streams in chunks, so no full-length temporary is made."""
-    if sample_rate == MASTER_RATE:
-        count = min(dest.shape[1], source.shape[1])
-        dest[:, :count] = source[:, :count]
-        return
-    stream = soxr.ResampleStream(sample_rate, MASTER_RATE, source.shape[0], dtype="float32")
-    written = 0
+    """Resample each row of ``source`` to 48 kHz with soxr into the same row of ``dest`` (zero
+    past the source's end). Streamed in chunks, so no full-length temporary is made."""
     chunk = _frame_length(sample_rate) * CHUNK_FRAMES
     frames = source.shape[1]
-    for start, stop in _chunks(frames, chunk):
-        piece = np.ascontiguousarray(source[:, start:stop].T)
-        out = stream.resample_chunk(piece, last=stop == frames)
-        count = min(len(out), dest.shape[1] - written)
-        dest[:, written : written + count] = out[:count].T
-        written += count
+    for row, channel in zip(dest, source, strict=True):
+        if sample_rate == MASTER_RATE:
+            count = min(len(row), frames)
+            row[:count] = channel[:count]
+            continue
+        stream = soxr.ResampleStream(sample_rate, MASTER_RATE, 1, dtype="float32")
+        written = 0
+        for start, stop in _chunks(frames, chunk):
+            out = stream.resample_chunk(channel[start:stop], last=stop == frames)
+            count = min(len(out), len(row) - written)
+            row[written : written + count] = out[:count]
+            written += count
 
 
 def _check_band(band: Mapping[str, Audio]) -> None:
@@ -406,6 +406,28 @@ def _check_band(band: Mapping[str, Audio]) -> None:
             )
 
 
+def _sum_into(bus: npt.NDArray[np.float32], stems: list[npt.NDArray[np.float32]]) -> None:
+    """``bus += sum(stems)``, a chunk at a time so each chunk of the bus is touched once."""
+    chunk = _frame_length(MASTER_RATE) * CHUNK_FRAMES
+    for start, stop in _chunks(bus.shape[1], chunk):
+        target = bus[:, start:stop]
+        for stem in stems:
+            target += stem[:, start:stop]
+
+
+def _vocal_stem(
+    voice: npt.NDArray[np.float32], sample_rate: int, reverb: float, frames: int
+) -> tuple[npt.NDArray[np.float32], float]:
+    """The vocal through its chain and effects at 48 kHz, before its level is set, and the
+    K-weighted level (dB) of the dry voice the effects were fed."""
+    dry = _vocal_chain(voice, sample_rate)
+    level = _playing_level_db(_k_weighted_frame_power(dry, sample_rate))
+    wet = _vocal_effects(dry, sample_rate, reverb)
+    singer = np.zeros((2, frames), np.float32)
+    _resample_into(wet, sample_rate, singer)
+    return singer, level
+
+
 def mix_song(vocal: Audio, band: dict[str, Audio], config: MixConfig, genre: str) -> MixResult:
     """Mix the lead vocal (any rate; resampled to 48 kHz) over the band stems (48 kHz).
 
@@ -418,30 +440,31 @@ def mix_song(vocal: Audio, band: dict[str, Audio], config: MixConfig, genre: str
     vocal_frames = round(vocal.frames * MASTER_RATE / vocal.sample_rate)
     frames = max([vocal_frames, *(audio.frames for audio in band.values())])
 
-    # 20 ms frames at every rate, so the vocal's frames line up with the band's
-    presence = vocal_presence(voice, vocal.sample_rate)
-    bus = np.zeros((2, frames), np.float32)
-    stems: dict[str, Audio] = {}
-    for name, audio in band.items():
-        stem = _mix_band_stem(name, audio, lean, presence, frames)
-        bus += stem.samples
-        stems[name] = stem
-
-    dry = _vocal_chain(voice, vocal.sample_rate)
-    dry_power = _k_weighted_frame_power(dry, vocal.sample_rate)
-    dry_level = _playing_level_db(dry_power)
-    if math.isfinite(dry_level):
+    # the vocal's effects are linear after its compressor, so they run before its level is
+    # known, on the second core (pedalboard and soxr release the GIL) while the band is mixed
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        vocal_job = pool.submit(
+            _vocal_stem, voice, vocal.sample_rate, config.reverb * lean.reverb_scale, frames
+        )
+        # 20 ms frames at every rate, so the vocal's frames line up with the band's
+        presence = vocal_presence(voice, vocal.sample_rate)
+        stems = {
+            name: _mix_band_stem(name, audio, lean, presence, frames)
+            for name, audio in band.items()
+        }
+        bus = np.zeros((2, frames), np.float32)
+        _sum_into(bus, [stem.samples for stem in stems.values()])
         band_power = _band_loudness_power(bus) if band else np.zeros(0)
+        singer, dry_level = vocal_job.result()
+
+    if math.isfinite(dry_level):
         singing = presence[: len(band_power)] > 0.5
         under_vocal = band_power[: len(singing)][singing]
         if len(under_vocal) and float(under_vocal.mean()) > 0.0:
             target = _db(float(under_vocal.mean())) + lean.vocal_lift_db
         else:
             target = VOCAL_ALONE_LEVEL_DB
-        dry *= np.float32(_from_db(target - dry_level))
-    wet = _vocal_effects(dry, vocal.sample_rate, config.reverb * lean.reverb_scale)
-    singer = np.zeros((2, frames), np.float32)
-    _resample_into(wet, vocal.sample_rate, singer)
+        singer *= np.float32(_from_db(target - dry_level))
     stems[VOCAL_STEM] = Audio(singer, MASTER_RATE)
-    bus += singer
+    _sum_into(bus, [singer])
     return MixResult(stems, Audio(bus, MASTER_RATE))

@@ -48,7 +48,9 @@ def harmonic_table(amplitudes: Sequence[float] | npt.NDArray[np.float64]) -> Flo
     return np.fft.irfft(spectrum, TABLE_SIZE).astype(np.float32)
 
 
-def table_indices(frequency: float, length: int, sample_rate: int, phase: float) -> npt.NDArray[np.int64]:
+def table_indices(
+    frequency: float, length: int, sample_rate: int, phase: float
+) -> npt.NDArray[np.int64]:
     """Wavetable positions of an oscillator at ``frequency`` starting at ``phase`` (cycles)."""
     step = frequency * TABLE_SIZE / sample_rate
     positions = np.arange(length, dtype=np.float64) * step + phase * TABLE_SIZE
@@ -93,7 +95,8 @@ def decaying_harmonic_tone(
             life = math.log(max(peak, floor) / floor) / group.decay_per_second
             audible = min(length, int(life * sample_rate) + 1)
             decay = np.exp(
-                np.arange(audible, dtype=np.float32) * np.float32(-group.decay_per_second / sample_rate)
+                np.arange(audible, dtype=np.float32)
+                * np.float32(-group.decay_per_second / sample_rate)
             )
         else:
             audible = length
@@ -102,7 +105,9 @@ def decaying_harmonic_tone(
     return tone
 
 
-def lowpassed_saw_amplitudes(frequency: float, cutoff: float, sample_rate: int) -> npt.NDArray[np.float64]:
+def lowpassed_saw_amplitudes(
+    frequency: float, cutoff: float, sample_rate: int
+) -> npt.NDArray[np.float64]:
     """Harmonic amplitudes of a sawtooth through a 12 dB/octave low-pass at ``cutoff`` Hz."""
     count = max(1, int(_NYQUIST_MARGIN * sample_rate / frequency))
     k = np.arange(1, count + 1, dtype=np.float64)
@@ -125,7 +130,9 @@ def note_envelope(
     n = np.arange(hold + release, dtype=np.float32)
     if decay_samples > 0.0 and sustain < 1.0:
         after_attack = np.maximum(n - attack, 0.0)
-        envelope = sustain + (1.0 - sustain) * np.exp(after_attack * np.float32(-1.0 / decay_samples))
+        envelope = sustain + (1.0 - sustain) * np.exp(
+            after_attack * np.float32(-1.0 / decay_samples)
+        )
     else:
         envelope = np.ones_like(n)
     if attack > 0:

@@ -1,7 +1,8 @@
 """The embedded singer: espeak-ng speech reshaped into singing with the WORLD vocoder.
 
-No model weights. Each distinct word is spoken once on a monotone and analysed into a
-spectral envelope (:mod:`vartist.voice.spoken`); the performance plan stretches its vowels over
+No model weights. Each distinct word of a song is spoken once on a constant F0, in one fresh
+espeak-ng process so earlier songs cannot colour it, and analysed into a spectral envelope
+(:mod:`vartist.voice.spoken`); the performance plan stretches its vowels over
 the notes and places its consonants around them (:mod:`vartist.voice.performance`); the pitch
 track follows the score with glides and vibrato (:mod:`vartist.voice.contour`); WORLD then
 synthesises each phrase in one call, the phrases in parallel threads (pyworld releases the GIL).
@@ -29,7 +30,6 @@ from vartist.voice.performance import (
     PerformancePlan,
     SyllableGroup,
     WordBank,
-    WordKey,
     plan_performance,
     syllable_groups,
     word_key,
@@ -39,8 +39,7 @@ from vartist.voice.spoken import (
     FRAME_PERIOD_MS,
     FRAME_SECONDS,
     SpeakingVoice,
-    SpokenWord,
-    espeak_pitch_for,
+    source_f0_for,
 )
 from vartist.voice.types import VocalTake
 
@@ -99,34 +98,26 @@ class BuiltinSinger:
 
     def __init__(self, persona: Persona) -> None:
         self.voice_config: VoiceConfig = persona.voice
-        self.espeak_pitch = espeak_pitch_for(persona.voice.midi_range[0])
-        self._speaking_voices: dict[str, SpeakingVoice] = {}
-        self._words: dict[tuple[str, WordKey], SpokenWord] = {}
+        self.source_f0 = source_f0_for(persona.voice.midi_range[0])
         self._voiced = np.array([kind.voiced for kind in PhoneKind], dtype=np.float64)
 
-    def _speaking_voice(self, language: str) -> SpeakingVoice:
-        if language not in self._speaking_voices:
-            self._speaking_voices[language] = SpeakingVoice(
-                language, self.espeak_pitch, self.voice_config.formant_shift
-            )
-        return self._speaking_voices[language]
-
-    def _spoken_words(
-        self, voice: SpeakingVoice, keys: Iterable[WordKey]
-    ) -> dict[WordKey, SpokenWord]:
-        """Every word of the song spoken and analysed, each distinct word once ever."""
-        wanted = list(dict.fromkeys(keys))
-        missing = [k for k in wanted if (voice.language, k) not in self._words]
-        # espeak-ng holds global state, so speaking is serial; the analysis runs in threads
-        raw = [voice.speak(key) for key in missing]
-        for key, word in zip(missing, _parallel_map(voice.analyse, raw), strict=True):
-            self._words[(voice.language, key)] = word
-        return {key: self._words[(voice.language, key)] for key in wanted}
+    def _spoken_words(self, voice: SpeakingVoice, score: Score) -> tuple[WordBank, int]:
+        """Every distinct word of the song spoken once, in order of first appearance, and
+        analysed; with the rate espeak-ng spoke at. Nothing is kept between songs: a word's
+        speech depends a little on what was spoken before it in the same process."""
+        keys = list(dict.fromkeys(word_key(score, n.syllable) for n in score.vocal))
+        if not keys:
+            return WordBank.stack({}), 0
+        raw = voice.speak(keys)
+        words = dict(zip(keys, _parallel_map(voice.analyse, raw), strict=True))
+        return WordBank.stack(words), raw[0].sample_rate
 
     def sing(self, score: Score, rng: np.random.Generator) -> VocalTake:
-        voice = self._speaking_voice(score.lyrics.language)
+        voice = SpeakingVoice(
+            score.lyrics.language, self.source_f0, self.voice_config.formant_shift
+        )
         groups = syllable_groups(score)
-        bank = WordBank.stack(self._spoken_words(voice, (word_key(score, g.ref) for g in groups)))
+        bank, speech_rate = self._spoken_words(voice, score)
         duration = max([score.duration_seconds] + [g.end for g in groups])
         frame_count = int(np.floor(duration / FRAME_SECONDS)) + 1
         plan = plan_performance(score, groups, bank, frame_count, rng)
@@ -137,8 +128,13 @@ class BuiltinSinger:
             self.voice_config.vibrato,
             rng,
         )
-        samples = self._synthesize(plan, midi_to_hz_array(pitch), bank, voice)
-        samples = samples[: round(duration * voice.output_rate)]
+        samples = np.zeros(round(duration * voice.output_rate))
+        if groups:
+            fft_size = voice.synthesis_fft_size(speech_rate)
+            sung = self._synthesize(
+                plan, midi_to_hz_array(pitch), bank, voice.output_rate, fft_size
+            )
+            samples += sung[: samples.size]
         peak = float(np.max(np.abs(samples))) if samples.size else 0.0
         if peak > 0:
             samples *= 10 ** (PEAK_DBFS / 20) / peak
@@ -150,17 +146,17 @@ class BuiltinSinger:
         plan: PerformancePlan,
         f0_hz: npt.NDArray[np.float64],
         bank: WordBank,
-        voice: SpeakingVoice,
+        sample_rate: int,
+        fft_size: int,
     ) -> npt.NDArray[np.float64]:
         frame_count = plan.kind.size
-        sample_rate = voice.output_rate
         aperiodicity_by_kind = aperiodicity_table(
-            self.voice_config.breathiness, voice.synthesis_fft_size, sample_rate
+            self.voice_config.breathiness, fft_size, sample_rate
         )
         hop = Fraction(sample_rate) * Fraction(FRAME_PERIOD_MS) / 1000
         # chunks start on frames whose first sample is a whole number, so joins are exact
         align = hop.denominator
-        output = np.zeros(math.ceil(frame_count * hop) + voice.synthesis_fft_size)
+        output = np.zeros(math.ceil(frame_count * hop) + fft_size)
 
         def render(chunk: tuple[int, int]) -> tuple[int, npt.NDArray[np.float64]]:
             first, last = chunk

@@ -49,7 +49,7 @@ BREATH_POWER = 10 ** (-28 / 10)
 """A breath sits about 28 dB under the sung vowel it precedes."""
 CONSONANT_POWER = 10 ** (-4 / 10)
 """Singers carry the tone on vowels: consonants sit 4 dB under the spoken balance."""
-LEVEL_EQUALISING = 0.5
+LEVEL_EQUALISING = 0.3
 """How far (0 none, 1 fully) each vowel's level is pulled to the song's typical vowel level:
 espeak-ng speaks unstressed syllables much quieter than a singer sings them."""
 
@@ -204,10 +204,10 @@ def _split_frames(total: int, weights: Sequence[int]) -> list[int]:
 
 
 class _PlanWriter:
-    def __init__(self, bank: WordBank, frame_count: int, language: str) -> None:
-        self.bank = bank
+    """Writes placed source frames into a plan, clipping at the song's edges."""
+
+    def __init__(self, frame_count: int) -> None:
         self.frame_count = frame_count
-        self.language = language
         self.plan = PerformancePlan.silent(frame_count)
 
     def place(
@@ -249,7 +249,7 @@ def plan_performance(
 ) -> PerformancePlan:
     """Place every sung syllable's phonemes on the song's frame grid."""
     language = score.lyrics.language
-    writer = _PlanWriter(bank, frame_count, language)
+    writer = _PlanWriter(frame_count)
     if not groups:
         return writer.plan
 
@@ -261,7 +261,11 @@ def plan_performance(
         w.syllable_phonemes(g.ref.syllable) for w, g in zip(words, groups, strict=True)
     ]
     starts = [to_frame(g.start) for g in groups]
-    ends = [max(to_frame(g.end), s + 1) for g, s in zip(groups, starts, strict=True)]
+    # a syllable's last frame ends by its note's end, never half a frame after it
+    ends = [
+        max(int(np.floor(g.end / FRAME_SECONDS + 1e-6)), s + 1)
+        for g, s in zip(groups, starts, strict=True)
+    ]
     last_note_frames = [max(1, to_frame(score.seconds(g.notes[-1].duration))) for g in groups]
 
     def spoken_length(word: SpokenWord, phoneme: int) -> int:
@@ -311,25 +315,17 @@ def plan_performance(
                 writer, previous_end, onset_begin, word, phonemes[syllable.nucleus], offset, rng
             )
 
-        spans: list[tuple[int, int]] = []
         # onset consonants, compressed to their share of the time before the beat
-        onset = phonemes[: syllable.nucleus]
-        cursor = onset_begin
-        for p, frames in zip(
-            onset,
-            _split_frames(onset_lengths[i], [spoken_length(word, p) for p in onset]),
-            strict=True,
-        ):
-            source_start, source_end = (offset + f for f in word.phoneme_frames[p])
-            writer.place(
-                cursor,
-                _linear_positions(source_start, source_end, frames),
-                max(source_end, source_start + 1),
-                kinds[p - phonemes.start],
-                gain * CONSONANT_POWER,
-            )
-            spans.append((cursor, cursor + frames))
-            cursor += frames
+        spans = _place_consonants(
+            writer,
+            onset_begin,
+            onset_lengths[i],
+            word,
+            offset,
+            phonemes[: syllable.nucleus],
+            kinds[: syllable.nucleus],
+            gain,
+        )
         # the vowel, held through the note and its melisma continuation
         vowel = phonemes[syllable.nucleus]
         source_start, source_end = (offset + f for f in word.phoneme_frames[vowel])
@@ -340,21 +336,17 @@ def plan_performance(
         writer.place(starts[i], positions, source_end, PhoneKind.VOWEL, gain)
         spans.append((starts[i], vowel_end))
         # coda consonants close the syllable before the next onset
-        cursor = vowel_end
-        for p, frames in zip(
-            coda, _split_frames(coda_length, [spoken_length(word, p) for p in coda]), strict=True
-        ):
-            source_start, source_end = (offset + f for f in word.phoneme_frames[p])
-            writer.place(
-                cursor,
-                _linear_positions(source_start, source_end, frames),
-                max(source_end, source_start + 1),
-                kinds[p - phonemes.start],
-                gain * CONSONANT_POWER,
-            )
-            spans.append((cursor, cursor + frames))
-            cursor += frames
-        previous_end = max(sung_end, cursor)
+        spans += _place_consonants(
+            writer,
+            vowel_end,
+            coda_length,
+            word,
+            offset,
+            phonemes[syllable.nucleus + 1 :],
+            kinds[syllable.nucleus + 1 :],
+            gain,
+        )
+        previous_end = max(sung_end, spans[-1][1])
 
         for k, (first, last) in enumerate(spans):
             writer.plan.phonemes.append(
@@ -367,6 +359,33 @@ def plan_performance(
                 )
             )
     return writer.plan
+
+
+def _place_consonants(
+    writer: _PlanWriter,
+    first_frame: int,
+    total_frames: int,
+    word: SpokenWord,
+    offset: int,
+    phonemes: range,
+    kinds: Sequence[PhoneKind],
+    gain: float,
+) -> list[tuple[int, int]]:
+    """Play consonants one after another from ``first_frame``, squeezed into ``total_frames``
+    in proportion to their spoken lengths; returns each one's [start, end) frames."""
+    lengths = [end - start for start, end in (word.phoneme_frames[p] for p in phonemes)]
+    spans = []
+    cursor = first_frame
+    for phoneme, kind, frames in zip(
+        phonemes, kinds, _split_frames(total_frames, lengths), strict=True
+    ):
+        source_start, source_end = (offset + f for f in word.phoneme_frames[phoneme])
+        source_end = max(source_end, source_start + 1)
+        positions = _linear_positions(source_start, source_end, frames)
+        writer.place(cursor, positions, source_end, kind, gain * CONSONANT_POWER)
+        spans.append((cursor, cursor + frames))
+        cursor += frames
+    return spans
 
 
 def _breathe(

@@ -1,23 +1,33 @@
 """Spoken words as WORLD parameters: the raw material the builtin singer reshapes.
 
-espeak-ng speaks each word on a monotone, so its F0 is known and the spectral envelope can be
-estimated with CheapTrick directly, without tracking pitch. The envelope is then warped for the
-persona's formant shift and thinned to the synthesis FFT size once per word, so a chorus that
-repeats a word costs nothing more.
+espeak-ng speaks each word on a constant F0, so the spectral envelope can be estimated with
+CheapTrick directly, without tracking pitch. The envelope is then warped for the persona's
+formant shift and resampled to the synthesis FFT once per word, so a chorus that repeats a
+word costs nothing more.
+
+espeak-ng keeps hidden state between utterances (see :mod:`vartist.voice.espeak_worker`), so a
+song's words are spoken together in one fresh process: the same words give the same speech no
+matter what was spoken before, which keeps the singer a pure function of its score.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pyworld as pw
 
-from vartist.lyrics import espeak
+from vartist.errors import MissingDependencyError
+from vartist.lyrics.espeak import EspeakError
 from vartist.pitch import midi_to_hz
+from vartist.voice.errors import VoiceError
 from vartist.voice.phonetics import align_phoneme_events
 
 FRAME_PERIOD_MS = 5.0
@@ -31,53 +41,19 @@ the source's F0), so this loses nothing audible and halves the cost of WORLD's p
 WORDS_PER_MINUTE = 200
 """Speaking rate for the source speech: consonants come out at a natural sung length, vowels are
 stretched anyway."""
-
-# F0 of espeak-ng's default voices (en-us, nl, sv alike) against its pitch parameter with a flat
-# pitch range, measured with WORLD's harvest. Used to pick the parameter for a persona's range.
-_ESPEAK_PITCH_TO_HZ = ((25, 68.6), (50, 89.2), (75, 118.6), (99, 157.9))
-_LOWEST_ESPEAK_PITCH = 25
-"""Below this espeak-ng's F0 (about 65 Hz) would need an analysis FFT of 2048 at 22.05 kHz."""
-
-
-def espeak_pitch_for(lowest_midi: int) -> int:
-    """The espeak-ng pitch parameter whose monotone sits nearest a persona's lowest note.
-
-    A source near the sung register keeps the envelope estimate honest; the parameter is
-    clamped to espeak-ng's range, so high voices use its highest setting.
-    """
-    params = np.array([p for p, _ in _ESPEAK_PITCH_TO_HZ], dtype=float)
-    log_hz = np.log([hz for _, hz in _ESPEAK_PITCH_TO_HZ])
-    wanted = np.log(midi_to_hz(lowest_midi))
-    # extrapolate linearly in log-frequency beyond the measured points, then clamp
-    slope = (params[-1] - params[0]) / (log_hz[-1] - log_hz[0])
-    if wanted < log_hz[0] or wanted > log_hz[-1]:
-        param = params[0] + slope * (wanted - log_hz[0])
-    else:
-        param = float(np.interp(wanted, log_hz, params))
-    return int(np.clip(round(param), _LOWEST_ESPEAK_PITCH, 99))
+SOURCE_F0_RANGE = (70.0, 180.0)
+"""The constant F0 espeak-ng speaks at follows the persona's lowest note within these bounds:
+below 70 Hz CheapTrick would need a 2048-point FFT, above 180 Hz harmonics sample the envelope
+too sparsely."""
+_WORKER = Path(__file__).with_name("espeak_worker.py")
+_WORKER_TIMEOUT_SECONDS = 120.0
 
 
-@lru_cache(maxsize=32)
-def measure_espeak_voice(language: str, pitch: int, words_per_minute: int) -> tuple[float, int]:
-    """(monotone F0, sample rate) of espeak-ng's voice for a language, measured once on a
-    short phrase; the F0 falls back to the measured table when tracking finds too little."""
-    words = espeak.text_to_phonemes("la la la", language)
-    speech = espeak.speak_phonemes(
-        " ".join("".join(w) for w in words), language, words_per_minute, pitch
-    )
-    table_hz = float(
-        np.interp(pitch, [p for p, _ in _ESPEAK_PITCH_TO_HZ], [hz for _, hz in _ESPEAK_PITCH_TO_HZ])
-    )
-    x = speech.samples.astype(np.float64)
-    if x.size < speech.sample_rate // 10:
-        return table_hz, speech.sample_rate
-    f0, times = pw.dio(
-        x, speech.sample_rate, f0_floor=40.0, f0_ceil=400.0, frame_period=FRAME_PERIOD_MS
-    )
-    f0 = pw.stonemask(x, f0, times, speech.sample_rate)
-    voiced = f0[f0 > 0]
-    f0_hz = float(np.median(voiced)) if voiced.size >= 5 else table_hz
-    return f0_hz, speech.sample_rate
+def source_f0_for(lowest_midi: int) -> float:
+    """The F0 espeak-ng speaks at for a persona whose lowest note is ``lowest_midi``: a source
+    near the sung register keeps the envelope estimate honest."""
+    low, high = SOURCE_F0_RANGE
+    return float(round(np.clip(midi_to_hz(lowest_midi), low, high)))
 
 
 @dataclass(frozen=True)
@@ -102,73 +78,136 @@ class SpokenWord:
 
 
 @dataclass(frozen=True)
-class _RawWord:
+class RawWord:
     """espeak-ng's speech for one word and where its phonemes start and end (samples)."""
 
     samples: npt.NDArray[np.float64]
+    sample_rate: int
     phoneme_samples: tuple[tuple[int, int], ...]
     syllable_starts: tuple[int, ...]
 
 
+def _espeak_paths() -> tuple[str, str]:
+    try:
+        import espeakng_loader
+    except ImportError:
+        raise MissingDependencyError("the embedded singer", "pip install espeakng-loader") from None
+    return str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
+
+
+def speak_in_fresh_process(
+    words: Sequence[str], language: str, f0: float, words_per_minute: int = WORDS_PER_MINUTE
+) -> tuple[int, list[tuple[npt.NDArray[np.float64], tuple[tuple[str, int], ...]]]]:
+    """Speak phoneme strings with espeak-ng in a new process: (sample rate, [(samples in
+    [-1, 1], (mnemonic, first sample) per phoneme event), ...]) in the order given."""
+    if not sys.executable:
+        raise VoiceError(
+            "the embedded singer runs espeak-ng in a helper Python process, but this "
+            "interpreter does not know its own executable (sys.executable is empty); run "
+            "vartist from a regular Python installation"
+        )
+    library, data = _espeak_paths()
+    request = {
+        "language": language,
+        "words_per_minute": words_per_minute,
+        "f0": round(f0),
+        "words": list(words),
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", str(_WORKER), library, data],
+            input=json.dumps(request).encode(),
+            capture_output=True,
+            timeout=_WORKER_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise VoiceError(
+            f"the embedded singer could not run espeak-ng in a helper process ({error}); "
+            "check that Python can start subprocesses here"
+        ) from None
+    if done.returncode == 2:
+        raise EspeakError(done.stderr.decode("utf-8", "replace").strip())
+    header_line, _, pcm = done.stdout.partition(b"\n")
+    if done.returncode != 0 or not header_line:
+        detail = done.stderr.decode("utf-8", "replace").strip()[-300:]
+        raise VoiceError(
+            f"espeak-ng's helper process failed (exit status {done.returncode}): {detail}; "
+            "reinstall espeakng-loader if this persists"
+        )
+    header = json.loads(header_line)
+    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float64) / 32768.0
+    spoken: list[tuple[npt.NDArray[np.float64], tuple[tuple[str, int], ...]]] = []
+    offset = 0
+    for word in header["words"]:
+        count = int(word["samples"])
+        events = tuple((str(name), int(sample)) for name, sample in word["phonemes"])
+        spoken.append((audio[offset : offset + count], events))
+        offset += count
+    return int(header["sample_rate"]), spoken
+
+
 class SpeakingVoice:
-    """espeak-ng in one language at one pitch, feeding WORLD analysis."""
+    """espeak-ng in one language on a constant F0, feeding WORLD analysis."""
 
     def __init__(
         self,
         language: str,
-        espeak_pitch: int,
+        source_f0: float,
         formant_shift: float,
         output_rate: int = SINGING_RATE,
     ) -> None:
         self.language = language
-        self.espeak_pitch = espeak_pitch
+        self.source_f0 = source_f0
         self.formant_shift = formant_shift
-        self.source_f0, self.sample_rate = measure_espeak_voice(
-            language, espeak_pitch, WORDS_PER_MINUTE
-        )
         self.output_rate = output_rate
-        self.hop = self.sample_rate * FRAME_SECONDS
-        # CheapTrick's window spans three periods of the source F0 and must fit the FFT
-        self.analysis_fft_size = int(
-            pw.get_cheaptrick_fft_size(self.sample_rate, 0.95 * self.source_f0)
-        )
-        self.synthesis_fft_size = self.analysis_fft_size // SYNTHESIS_FFT_DIVISOR
-        self._warp = _FormantWarp(
-            formant_shift,
-            (self.sample_rate, self.analysis_fft_size),
-            (output_rate, self.synthesis_fft_size),
-        )
 
-    def speak(self, syllables: Sequence[Sequence[str]]) -> _RawWord:
-        """Speak one word (its syllables' phonemes). Holds espeak-ng's lock; call serially."""
-        flat = [p for syllable in syllables for p in syllable]
+    def speak(self, words: Sequence[Sequence[Sequence[str]]]) -> list[RawWord]:
+        """Speak words, each given as its syllables' phonemes, all in one fresh espeak-ng."""
+        flat_words = [[p for syllable in word for p in syllable] for word in words]
         # '|' keeps neighbouring mnemonics apart ('a' + 'I' must not become 'aI')
-        speech = espeak.speak_phonemes(
-            "|".join(flat), self.language, WORDS_PER_MINUTE, self.espeak_pitch
+        rate, spoken = speak_in_fresh_process(
+            ["|".join(flat) for flat in flat_words], self.language, self.source_f0
         )
-        spans = align_phoneme_events(flat, speech.phoneme_starts, len(speech.samples))
-        starts = tuple(np.cumsum([0] + [len(s) for s in syllables[:-1]]).tolist())
-        return _RawWord(speech.samples.astype(np.float64), tuple(spans), starts)
+        raw = []
+        for word, flat, (samples, events) in zip(words, flat_words, spoken, strict=True):
+            spans = align_phoneme_events(flat, events, samples.size)
+            starts = tuple(np.cumsum([0] + [len(s) for s in word[:-1]]).tolist())
+            raw.append(RawWord(samples, rate, tuple(spans), starts))
+        return raw
 
-    def analyse(self, raw: _RawWord) -> SpokenWord:
+    def synthesis_fft_size(self, speech_rate: int) -> int:
+        return _analysis_fft_size(speech_rate, self.source_f0) // SYNTHESIS_FFT_DIVISOR
+
+    def analyse(self, raw: RawWord) -> SpokenWord:
         """WORLD envelope of a spoken word. Pure numpy and pyworld: safe to run in threads."""
-        first = int(np.floor(raw.phoneme_samples[0][0] / self.hop))
-        last = max(first + 1, int(np.ceil(raw.phoneme_samples[-1][1] / self.hop)))
+        rate = raw.sample_rate
+        hop = rate * FRAME_SECONDS
+        analysis_fft = _analysis_fft_size(rate, self.source_f0)
+        first = int(np.floor(raw.phoneme_samples[0][0] / hop))
+        last = max(first + 1, int(np.ceil(raw.phoneme_samples[-1][1] / hop)))
         positions = np.arange(first, last) * FRAME_SECONDS
         f0 = np.full(positions.size, self.source_f0)
-        x = raw.samples if raw.samples.size else np.zeros(int(self.hop) * 2)
-        spectrum = pw.cheaptrick(
-            x, f0, positions, self.sample_rate, fft_size=self.analysis_fft_size
+        x = raw.samples if raw.samples.size else np.zeros(int(hop) * 2)
+        spectrum = pw.cheaptrick(x, f0, positions, rate, fft_size=analysis_fft)
+        warp = _formant_warp(
+            self.formant_shift,
+            (rate, analysis_fft),
+            (self.output_rate, analysis_fft // SYNTHESIS_FFT_DIVISOR),
         )
-        envelope = self._warp.apply(spectrum)
         frames = tuple(
             (
-                int(np.clip(round(start / self.hop) - first, 0, last - first)),
-                int(np.clip(round(end / self.hop) - first, 0, last - first)),
+                int(np.clip(round(start / hop) - first, 0, last - first)),
+                int(np.clip(round(end / hop) - first, 0, last - first)),
             )
             for start, end in raw.phoneme_samples
         )
-        return SpokenWord(np.ascontiguousarray(envelope), frames, raw.syllable_starts)
+        return SpokenWord(warp.apply(spectrum), frames, raw.syllable_starts)
+
+
+def _analysis_fft_size(rate: int, source_f0: float) -> int:
+    # CheapTrick's window spans three periods of the source F0 and must fit the FFT
+    return int(pw.get_cheaptrick_fft_size(rate, 0.95 * source_f0))
 
 
 class _FormantWarp:
@@ -190,4 +229,11 @@ class _FormantWarp:
     def apply(self, spectrum: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         low, weight = self.low, self.weight
         warped = spectrum[:, low] * (1.0 - weight) + spectrum[:, low + 1] * weight
-        return np.asarray(warped * self.fade, dtype=np.float64)
+        return np.ascontiguousarray(warped * self.fade, dtype=np.float64)
+
+
+@lru_cache(maxsize=16)
+def _formant_warp(
+    shift: float, analysis: tuple[int, int], synthesis: tuple[int, int]
+) -> _FormantWarp:
+    return _FormantWarp(shift, analysis, synthesis)

@@ -21,6 +21,11 @@ _MASS_NOUNS = words(
 
 # abstract nouns ("friendship", "kingdom", "sadness") need no article either
 _ABSTRACT_ENDINGS = ("ship", "dom", "ness", "hood")
+# nouns that end like a gerund; any other "-ing" head is an activity, sung bare ("dancing")
+_ING_NOUNS = words(
+    """morning evening ceiling building wedding feeling ending beginning painting wing king
+    ring string swing thing spring offspring darling"""
+)
 
 
 def _complete(phrase: list[str]) -> str:
@@ -31,6 +36,7 @@ def _complete(phrase: list[str]) -> str:
         head[:1].isupper()
         or lowered in _MASS_NOUNS
         or lowered.endswith(_ABSTRACT_ENDINGS)
+        or (lowered.endswith("ing") and lowered not in _ING_NOUNS)
         or (lowered.endswith("s") and not lowered.endswith("ss"))
     ):
         return " ".join(phrase)
@@ -46,14 +52,18 @@ VOCABULARY = PromptVocabulary(
         over under through up down out off again like want wants need needs please write
         sing make give let song songs tune track lyrics lyric ballad anthem story something
         someone somebody kind type sort style vibe vibes feel feeling feels about how what
-        when where who why which while then there here one two three more most much many"""
+        when where who why which while then there here one two three more most much many
+        after before behind beyond across around between near without within along
+        until till since toward towards against among during inside outside upon beneath
+        below above beside away back tonight today"""
     ),
     determiners=words("a an the my your his her our their this that these those"),
     adjectives=words(
         """sad happy slow fast upbeat dark bright lonely old new young cold warm hot big small
         little long short last first late early wild sweet soft loud quiet lost broken
         beautiful rainy sunny stormy golden silver blue red green black white gray grey pink
-        empty open free endless final sleepless restless hopeless faded secret electric"""
+        empty open free endless final sleepless restless hopeless faded secret electric
+        alone together alive awake asleep"""
     ),
     adjective_endings=("ly", "ful", "less", "ous", "ive", "ish", "ed", "est"),
     verb_markers=frozenset({"to"}),

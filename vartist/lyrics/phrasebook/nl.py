@@ -43,14 +43,17 @@ VOCABULARY = PromptVocabulary(
         kun kunt wil wilt zal zou niet geen wel heel erg iets iemand alles lied liedje
         liedjes liederen nummer nummers song songs tekst songtekst schrijf schrijven zing
         zingen maak maken alsjeblieft graag soort stijl gevoel hoe wat wanneer waar wie
-        waarom als dan er hier daar nog ook al veel meer een paar twee drie"""
+        waarom als dan er hier daar nog ook al veel meer een paar twee drie
+        na achter naast tussen langs rond sinds tijdens binnen buiten boven beneden via
+        vanaf vanuit weg terug vanavond vandaag"""
     ),
     determiners=words("de het een mijn jouw je zijn haar ons onze hun deze dit die dat"),
     adjectives=words(
         """droevig blij traag snel donker helder eenzaam oud oude nieuw nieuwe jong jonge koud
         koude warm warme groot grote klein kleine lang lange kort korte laat late vroeg wild
         wilde zoet zacht zachte luid stil stille verloren gebroken mooi mooie blauw blauwe
-        rood rode zwart zwarte wit witte grijs leeg lege open vrij eindeloos gouden zilveren"""
+        rood rode zwart zwarte wit witte grijs leeg lege open vrij eindeloos gouden zilveren
+        verliefd gelukkig verdrietig alleen samen"""
     ),
     adjective_endings=("ig", "ige", "lijk", "lijke", "loos", "loze", "baar", "bare", "isch"),
     verb_markers=frozenset({"te"}),

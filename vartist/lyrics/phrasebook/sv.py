@@ -25,13 +25,16 @@ VOCABULARY = PromptVocabulary(
         ditt dina vår vårt våra är var vara har hade kan kunde vill ska skulle inte ingen
         något någon allt alla mycket bara sång sången sånger låt låten låtar visa text
         skriv skriva sjung sjunga gör göra snälla typ stil känsla hur vad när var vem
-        varför då där här så också mer flera två tre"""
+        varför då där här så också mer flera två tre
+        efter före bakom bredvid mellan längs runt sedan inom utanför ovanför nedanför
+        hos bland bort tillbaka sent tidigt ikväll idag"""
     ),
     determiners=words("en ett den det de min mitt mina din ditt dina vår vårt våra denna detta"),
     adjectives=words(
         """ledsen glad långsam snabb mörk ensam gammal gamla ny nya ung unga kall kalla
         varm varma stor stora liten lilla lång långa kort sen sena tidig vild vilda söt mjuk
-        hög tyst förlorad trasig vacker vackra blå röd svart vit grå tom öppen fri gyllene"""
+        hög tyst förlorad trasig vacker vackra blå röd svart vit grå tom öppen fri gyllene
+        kär förälskad ensamma tillsammans"""
     ),
     adjective_endings=("ig", "iga", "lig", "liga", "lös", "lösa", "isk", "iska", "sam"),
     verb_markers=frozenset({"att"}),
