@@ -73,10 +73,10 @@ def aperiodicity_table(
 ) -> npt.NDArray[np.float64]:
     """Aperiodicity (WORLD's 0..1 ratio of noise) per :class:`PhoneKind` and synthesis bin.
 
-    Rules instead of D4C: the phoneme says how a frame is excited, and this is a tenth of
-    D4C's cost. Vowels and sonorants are periodic with noise growing above 1 kHz as in a
-    real voice; voiced fricatives and stops are periodic only low down; breathiness adds air
-    across the spectrum, most of it up high.
+    Rules instead of D4C: the phoneme already says how a frame is excited, and D4C would cost
+    about four times the envelope analysis. Vowels and sonorants are periodic with noise
+    growing above 1 kHz as in a real voice; voiced fricatives and stops are periodic only low
+    down; breathiness adds air across the spectrum, most of it up high.
     """
     bins = fft_size // 2 + 1
     hz = np.linspace(0.0, sample_rate / 2, bins)
@@ -103,8 +103,8 @@ class BuiltinSinger:
 
     def _spoken_words(self, voice: SpeakingVoice, score: Score) -> tuple[WordBank, int]:
         """Every distinct word of the song spoken once, in order of first appearance, and
-        analysed; with the rate espeak-ng spoke at. Nothing is kept between songs: a word's
-        speech depends a little on what was spoken before it in the same process."""
+        analysed; with the rate espeak-ng spoke at. Nothing is kept between songs: each song's
+        words are spoken afresh, so no earlier song can change how this one sounds."""
         keys = list(dict.fromkeys(word_key(score, n.syllable) for n in score.vocal))
         if not keys:
             return WordBank.stack({}), 0
