@@ -37,6 +37,7 @@ from vartist.studio import (
     write_wav,
 )
 from vartist.studio.engine import instruments
+from vartist.studio.mix import DEFAULT_TREATMENT
 
 SPB = 0.5
 """Seconds per beat (120 bpm) for the hand-made parts."""
@@ -359,6 +360,23 @@ def test_mix_refuses_stems_it_cannot_mix(band: dict[str, Audio]) -> None:
         mix_song(vocal, wrong_rate, MixConfig(), "pop")
     with pytest.raises(StemMismatchError, match="vocals"):
         mix_song(vocal, dict(band, vocals=band["keys"]), MixConfig(), "pop")
+
+
+def test_a_cappella_and_mono_stems_mix_too() -> None:
+    vocal = sung_line(4.0, MASTER_RATE, 196.0, 0.5, 3.5)  # already at 48 kHz: no resampling
+    alone = mix_song(vocal, {}, MixConfig(), "ballad")
+    assert list(alone.stems) == ["vocals"]
+    assert np.array_equal(alone.mixdown.samples, alone.stems["vocals"].samples)
+    assert -26.0 < measure_loudness(alone.mixdown) < -14.0
+    t = np.arange(4 * MASTER_RATE) / MASTER_RATE
+    organ = Audio.mono(0.1 * np.sin(2 * np.pi * 110.0 * t), MASTER_RATE)  # one channel
+    mixed = mix_song(vocal, {"organ": organ}, MixConfig(), "an unknown genre")
+    stem = mixed.stems["organ"]
+    assert stem.channels == 2 and stem.frames == 4 * MASTER_RATE
+    # staged to the default level, then a first-order high-pass at 120 Hz takes 3.4 dB off 110 Hz
+    expected = DEFAULT_TREATMENT.level_db - 3.4
+    assert abs(rms_db(stem.samples[:, MASTER_RATE:]) - expected) < 0.5
+    assert abs(cents_between(strongest_frequency(mono(stem)[MASTER_RATE:], MASTER_RATE), 45)) < 5
 
 
 def test_mix_leaves_its_inputs_alone(band: dict[str, Audio]) -> None:

@@ -8,6 +8,7 @@ time and level by the part's random stream so the groove breathes.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,9 @@ class NoteEvent:
 def _check_note(part: Part, note: Note) -> None:
     where = f"part {part.name!r}, note at beat {note.start:g}"
     if not (note.start >= 0.0 and np.isfinite(note.start)):
-        raise InvalidPartError(f"{where}: starts before the song does; start times must be >= 0")
+        raise InvalidPartError(
+            f"{where}: the start must be a finite number of beats from the song's start (>= 0)"
+        )
     if not (note.duration > 0.0 and np.isfinite(note.duration)):
         raise InvalidPartError(
             f"{where}: duration {note.duration} must be a positive number of beats"
@@ -70,7 +73,7 @@ def note_events(
     return events
 
 
-class TonalInstrument:
+class TonalInstrument(ABC):
     """A pitched instrument: one tone per pitch, shaped per note by an attack/release envelope.
 
     Subclasses set the envelope times and implement :meth:`tone`.
@@ -87,11 +90,11 @@ class TonalInstrument:
     """Whether :meth:`tone` returns two channels. A mono instrument renders one channel and
     hands back a read-only stereo view of it, which halves its memory and the mix's work."""
 
+    @abstractmethod
     def tone(
         self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
     ) -> FloatArray:
         """The unshaped sound of ``pitch``: mono ``(length,)`` or stereo ``(2, length)``."""
-        raise NotImplementedError
 
     def render(
         self,

@@ -5,8 +5,13 @@ the K-weighted power and the 4x-oversampled (true) peak of every 16-sample block
 gain that changes slowly commutes with K-weighting and with oversampling, the loudness and
 true peak of the mix times *any* smooth gain curve follow from those block measurements
 without filtering or oversampling again. So the search for the gain that reaches the target
-loudness after limiting costs milliseconds per step; the result is then measured for real,
-and a final trim guarantees the true-peak ceiling.
+loudness after limiting costs milliseconds per step. Loudness needs no second look (the model
+is exact for it up to the K-weighting filter's few milliseconds of memory); the true peak is
+measured again wherever the model puts it near the ceiling, and a final trim guarantees it.
+
+A target that the ceiling makes unreachable (say -7 LUFS under -6 dBTP) gives the loudest
+master the limiter can make; the gain search never pushes past the point where more gain
+stops adding loudness.
 
 The limiter reads the oversampled peaks 2 ms ahead, ramps its gain down linearly so it
 arrives at each peak exactly, holds briefly, and releases over about 80 ms whenever peaks come

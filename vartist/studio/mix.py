@@ -8,7 +8,12 @@ run through pedalboard.
 
 The vocal's own chain, reverb and delay run at the singer's rate before it is resampled to
 48 kHz: it carries nothing above the singer's Nyquist frequency anyway, and the reverb costs a
-half or less of what it would at 48 kHz. Band stems must already be at 48 kHz.
+half or less of what it would at 48 kHz. Band stems must already be at 48 kHz. The vocal's
+effects run on a second thread while the band is mixed (pedalboard and soxr release the GIL);
+the two share no state, so the result does not depend on how the threads interleave.
+
+Everything song-length is written once into its output array, a chunk at a time, so the mix
+makes no song-length temporaries.
 """
 
 from __future__ import annotations
@@ -63,7 +68,8 @@ class StemTreatment:
     """How one band stem is mixed."""
 
     level_db: float
-    """Target RMS (dBFS) of the stem while it plays, before the genre's offsets."""
+    """RMS (dBFS) the stem is staged to as it arrives, measured while it plays, before EQ
+    and the genre's offsets."""
     pan: float = 0.0
     """-1 left … 1 right; where a mono stem sits."""
     width: float = 1.0
@@ -71,27 +77,23 @@ class StemTreatment:
     highpass_hz: float | None = 120.0
     """None for stems that carry the bass (bass, drums with their kick)."""
     eq: tuple[EqBand, ...] = ()
+    """Tone shaping after the high-pass."""
     duck_db: float = 0.0
     """How far the stem dips while the vocal sings."""
 
+
+_KEYS = StemTreatment(-27.0, pan=-0.3, highpass_hz=140.0, eq=(EqBand("peak", 420.0, -2.0, 1.0),))
+_GUITAR = StemTreatment(-27.5, pan=0.35, highpass_hz=150.0, eq=(EqBand("peak", 2800.0, 1.5, 0.8),))
 
 STEM_TREATMENTS: Mapping[str, StemTreatment] = MappingProxyType(
     {
         "drums": StemTreatment(-22.0, highpass_hz=None),
         "bass": StemTreatment(-23.5, highpass_hz=None),
-        "keys": StemTreatment(
-            -27.0, pan=-0.3, highpass_hz=140.0, eq=(EqBand("peak", 420.0, -2.0, 1.0),)
-        ),
-        "piano": StemTreatment(
-            -27.0, pan=-0.3, highpass_hz=140.0, eq=(EqBand("peak", 420.0, -2.0, 1.0),)
-        ),
-        "pad": StemTreatment(-30.0, width=1.25, highpass_hz=220.0, duck_db=3.5),
-        "guitar": StemTreatment(
-            -27.5, pan=0.35, highpass_hz=150.0, eq=(EqBand("peak", 2800.0, 1.5, 0.8),)
-        ),
-        "pluck": StemTreatment(
-            -27.5, pan=0.35, highpass_hz=150.0, eq=(EqBand("peak", 2800.0, 1.5, 0.8),)
-        ),
+        "keys": _KEYS,
+        "piano": _KEYS,
+        "pad": StemTreatment(-28.5, width=1.25, highpass_hz=160.0, duck_db=3.5),
+        "guitar": _GUITAR,
+        "pluck": _GUITAR,
     }
 )
 """Treatments by stem (part) name; other names get :data:`DEFAULT_TREATMENT`."""
@@ -106,7 +108,8 @@ class GenreMix:
     drums_db: float = 0.0
     bass_db: float = 0.0
     vocal_lift_db: float = 1.0
-    """Vocal level over the band playing under it (RMS while the vocal sings)."""
+    """How much louder the vocal is than the band playing under it (K-weighted, while the
+    vocal sings), in dB."""
     reverb_scale: float = 1.0
     duck_scale: float = 1.0
 
@@ -128,7 +131,7 @@ VOCAL_PRE_LEVEL_DB = -20.0
 thing whatever level the singer delivered."""
 VOCAL_COMPRESSOR_THRESHOLD_DB = -24.0
 VOCAL_ALONE_LEVEL_DB = -21.0
-"""Vocal RMS when there is no band to set it against."""
+"""K-weighted vocal level (dB) when there is no band to set it against."""
 DELAY_SECONDS = 0.11
 DELAY_RETURN_DB = -20.0
 REVERB_PREDELAY_SECONDS = 0.02
@@ -168,6 +171,13 @@ def frame_power(samples: npt.NDArray[np.float32], frame: int) -> npt.NDArray[np.
 
 def _stem_frame_power(channels: npt.NDArray[np.float32], frame: int) -> npt.NDArray[np.float64]:
     return np.mean([frame_power(channel, frame) for channel in channels], axis=0)
+
+
+def _rms(channels: npt.NDArray[np.float32]) -> float:
+    """RMS over all channels and samples."""
+    if channels.size == 0:
+        return 0.0
+    return math.sqrt(sum(float(np.dot(c, c)) for c in channels) / channels.size)
 
 
 def _active(power: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -296,13 +306,9 @@ def _mix_band_stem(
     duck_db = treatment.duck_db * lean.duck_scale
     dips = np.power(10.0, -duck_db * presence / 20.0) if duck_db > 0.0 and len(presence) else None
     board = _board(treatment)
-    if mono and not centred:
-        sides = np.array(pan_gains(treatment.pan), np.float32)[:, None]
-    elif not mono and treatment.width != 1.0:
-        direct = (1.0 + treatment.width) / 2.0
-        cross = (1.0 - treatment.width) / 2.0
-        # widen or narrow with mid/side, written as a 2x2 matrix on (left, right)
-        mixing = np.array([[direct, cross], [cross, direct]], np.float32)
+    sides = np.array(pan_gains(treatment.pan), np.float32)[:, None]
+    direct = np.float32((1.0 + treatment.width) / 2.0)
+    cross = np.float32((1.0 - treatment.width) / 2.0)
     for start, stop in _chunks(length, frame * CHUNK_FRAMES):
         piece = inputs[:, start:stop]
         if board is not None:
@@ -314,7 +320,13 @@ def _mix_band_stem(
         elif mono:
             np.multiply(piece * scale, sides, out=target)
         else:
-            np.matmul(mixing, piece * scale, out=target)
+            # widen or narrow with mid/side, written as a 2x2 matrix on (left, right); spelt
+            # out rather than np.matmul, whose BLAS kernels may round differently run to run
+            scaled = piece * scale
+            np.multiply(scaled[0], direct, out=target[0])
+            target[0] += scaled[1] * cross
+            np.multiply(scaled[1], direct, out=target[1])
+            target[1] += scaled[0] * cross
     return stem
 
 
@@ -342,7 +354,7 @@ def _vocal_effects(dry: FloatArray, sample_rate: int, reverb: float) -> FloatArr
     out = np.empty((2, len(dry)), np.float32)
     out[0] = dry
     out[1] = dry
-    dry_rms = math.sqrt(float(np.dot(dry, dry)) / max(1, len(dry)))
+    dry_rms = _rms(dry[None, :])
     if dry_rms == 0.0:
         return out
     if reverb > 0.0:
@@ -350,7 +362,7 @@ def _vocal_effects(dry: FloatArray, sample_rate: int, reverb: float) -> FloatArr
             room_size=min(0.95, 0.4 + 0.45 * reverb), damping=0.55, wet_level=1.0, dry_level=0.0
         )
         wet = np.asarray(room(out, sample_rate), np.float32)
-        wet_rms = math.sqrt(float(np.mean(_stem_frame_power(wet, len(dry)))))
+        wet_rms = _rms(wet)
         if wet_rms > 0.0:
             # reverb 1 puts the return 6 dB under the dry voice, 0.25 puts it 18 dB under
             gain = np.float32(reverb * _from_db(-6.0) * dry_rms / wet_rms)

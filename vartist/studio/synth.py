@@ -42,7 +42,8 @@ def pan_gains(pan: float) -> tuple[float, float]:
 def harmonic_table(amplitudes: Sequence[float] | npt.NDArray[np.float64]) -> FloatArray:
     """One cycle of ``sum(a_k * sin(2 pi k x))`` for harmonics k = 1, 2, …, exactly band-limited."""
     spectrum = np.zeros(TABLE_SIZE // 2 + 1, np.complex128)
-    amps = np.asarray(amplitudes, np.float64)
+    # the table holds harmonics below its own Nyquist only
+    amps = np.asarray(amplitudes, np.float64)[: TABLE_SIZE // 2 - 1]
     # irfft divides by the size and a sine is the negative imaginary part of its coefficient
     spectrum[1 : len(amps) + 1] = -0.5j * TABLE_SIZE * amps
     return np.fft.irfft(spectrum, TABLE_SIZE).astype(np.float32)
@@ -91,17 +92,16 @@ def decaying_harmonic_tone(
         amps = np.zeros(group.first - 1 + count)
         amps[group.first - 1 :] = group.amplitudes[:count]
         peak = float(np.sum(np.abs(amps)))
-        if group.decay_per_second > 0.0:
-            life = math.log(max(peak, floor) / floor) / group.decay_per_second
-            audible = min(length, int(life * sample_rate) + 1)
-            decay = np.exp(
-                np.arange(audible, dtype=np.float32)
-                * np.float32(-group.decay_per_second / sample_rate)
-            )
-        else:
-            audible = length
-            decay = np.ones(audible, np.float32)
-        tone[:audible] += harmonic_table(amps)[indices[:audible]] * decay
+        table = harmonic_table(amps)
+        if group.decay_per_second <= 0.0:
+            tone += table[indices]
+            continue
+        life = math.log(max(peak, floor) / floor) / group.decay_per_second
+        audible = min(length, int(life * sample_rate) + 1)
+        decay = np.exp(
+            np.arange(audible, dtype=np.float32) * np.float32(-group.decay_per_second / sample_rate)
+        )
+        tone[:audible] += table[indices[:audible]] * decay
     return tone
 
 
