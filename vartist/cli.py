@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -118,7 +117,7 @@ def sing(
         the_persona = _persona(persona, set_ or [])
         lyrics_text = _read_lyrics(lyrics) if lyrics is not None else None
         request = SongRequest(prompt, seed=chosen_seed, lyrics_text=lyrics_text, genre=genre)
-        song = _render_with_progress(the_persona, request)
+        song = _render_with_progress(the_persona, request, keep_stems=stems)
         from vartist.runtime import write_song
 
         write_song(song, out_dir, stems=stems)
@@ -134,7 +133,7 @@ def sing(
     _guarded(run)
 
 
-def _render_with_progress(persona: Persona, request: SongRequest) -> Song:
+def _render_with_progress(persona: Persona, request: SongRequest, keep_stems: bool) -> Song:
     from vartist.runtime import STAGES, Pipeline
 
     columns = (TextColumn("{task.description:<8}"), BarColumn(), TimeElapsedColumn())
@@ -147,7 +146,7 @@ def _render_with_progress(persona: Persona, request: SongRequest) -> Song:
             else:
                 progress.update(tasks[stage], completed=1)
 
-        return Pipeline(persona, on_stage).render(request)
+        return Pipeline(persona, on_stage, keep_stems).render(request)
 
 
 @persona_app.command("check")
@@ -191,4 +190,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

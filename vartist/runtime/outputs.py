@@ -73,6 +73,10 @@ def write_song(song: Song, out_dir: Path, stems: bool = False) -> Path:
         document = json.dumps(song_document(song), ensure_ascii=False, indent=1)
         (staging / "song.json").write_text(document, encoding="utf-8")
         if stems:
+            if not song.stems:
+                raise OutputError(
+                    "this song kept no stems; render it with Pipeline(keep_stems=True)"
+                )
             (staging / "stems").mkdir()
             for name, audio in song.stems.items():
                 write_wav(audio, staging / "stems" / f"{name}.wav")

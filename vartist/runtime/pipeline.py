@@ -59,10 +59,15 @@ class Pipeline:
     never changes what another stage draws.
     """
 
-    def __init__(self, persona: Persona, listener: StageListener | None = None) -> None:
+    def __init__(
+        self, persona: Persona, listener: StageListener | None = None, keep_stems: bool = False
+    ) -> None:
+        """``keep_stems`` keeps each mixed part in ``Song.stems``; without it only the master
+        is kept, which saves a few hundred MB on a full song."""
         check_persona(persona)
         self.persona = persona
         self._listener = listener
+        self._keep_stems = keep_stems
         self._lyric_writer = lyric_engines.get(persona.lyrics.engine)(persona)
         self._singer = singers.get(persona.voice.engine)(persona)
         self._timings: list[StageTiming] = []
@@ -100,7 +105,8 @@ class Pipeline:
         with self._stage("band"):
             band = render_band(score, band_rng)
         with self._stage("mix"):
-            mixed = mix_song(take.audio, band, persona.mix, score.genre)
+            mixed = mix_song(take.audio, band, persona.mix, score.genre, self._keep_stems)
+            del band  # the raw parts are not needed past the mix; free them before mastering
         with self._stage("master"):
             mastered = master(mixed.mixdown, persona.mix)
         return Song(

@@ -31,7 +31,8 @@ class Song:
     master: Audio
     """48 kHz stereo, mastered to the persona's loudness."""
     stems: dict[str, Audio]
-    """Mixed stems at 48 kHz stereo, ``vocals`` among them; they sum to the pre-master mix."""
+    """Mixed stems at 48 kHz stereo, ``vocals`` among them, summing to the pre-master mix;
+    empty unless the pipeline was asked to keep them."""
     provenance: dict[str, Any]
     timings: tuple[StageTiming, ...] = field(default=())
 

@@ -440,8 +440,14 @@ def _vocal_stem(
     return singer, level
 
 
-def mix_song(vocal: Audio, band: dict[str, Audio], config: MixConfig, genre: str) -> MixResult:
+def mix_song(
+    vocal: Audio, band: dict[str, Audio], config: MixConfig, genre: str, keep_stems: bool = True
+) -> MixResult:
     """Mix the lead vocal (any rate; resampled to 48 kHz) over the band stems (48 kHz).
+
+    With ``keep_stems=False`` each processed stem is added to the bus and dropped at once,
+    and ``MixResult.stems`` stays empty: a 3-minute song then needs one stem's memory, not
+    all of them.
 
     Raises :class:`~vartist.audio.SampleRateMismatch` when a band stem is not at 48 kHz and
     :class:`StemMismatchError` when a stem cannot be mixed.
@@ -460,12 +466,14 @@ def mix_song(vocal: Audio, band: dict[str, Audio], config: MixConfig, genre: str
         )
         # 20 ms frames at every rate, so the vocal's frames line up with the band's
         presence = vocal_presence(voice, vocal.sample_rate)
-        stems = {
-            name: _mix_band_stem(name, audio, lean, presence, frames)
-            for name, audio in band.items()
-        }
+        stems: dict[str, Audio] = {}
         bus = np.zeros((2, frames), np.float32)
-        _sum_into(bus, [stem.samples for stem in stems.values()])
+        for name, audio in band.items():
+            stem = _mix_band_stem(name, audio, lean, presence, frames)
+            _sum_into(bus, [stem.samples])
+            if keep_stems:
+                stems[name] = stem
+            del stem  # without stems kept, at most one processed stem is alive at a time
         band_power = _band_loudness_power(bus) if band else np.zeros(0)
         singer, dry_level = vocal_job.result()
 
@@ -477,6 +485,7 @@ def mix_song(vocal: Audio, band: dict[str, Audio], config: MixConfig, genre: str
         else:
             target = VOCAL_ALONE_LEVEL_DB
         singer *= np.float32(_from_db(target - dry_level))
-    stems[VOCAL_STEM] = Audio(singer, MASTER_RATE)
+    if keep_stems:
+        stems[VOCAL_STEM] = Audio(singer, MASTER_RATE)
     _sum_into(bus, [singer])
     return MixResult(stems, Audio(bus, MASTER_RATE))
