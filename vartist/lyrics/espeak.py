@@ -1,8 +1,10 @@
 """A small ctypes binding to espeak-ng, shipped by the ``espeakng-loader`` wheel.
 
-Two things are used: text → phoneme mnemonics (for lyrics in any language espeak-ng knows)
-and phoneme mnemonics → speech with the time each phoneme starts (for the embedded singer).
-espeak-ng keeps global state, so every call holds one lock.
+In-process: text → phoneme mnemonics (for lyrics in any language espeak-ng knows) and
+phoneme mnemonics → speech with the time each phoneme starts (for checks). The singer speaks
+in a fresh process instead (:mod:`vartist.lyrics.espeak_native` says why). The C interface is
+spelt out once, in ``espeak_native``; espeak-ng keeps global state, so every call here holds
+one lock.
 """
 
 from __future__ import annotations
@@ -11,29 +13,16 @@ import ctypes
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from vartist.errors import MissingDependencyError, VartistError
+from vartist.lyrics import espeak_native as native
 
-# Values from espeak-ng's speak_lib.h.
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_INITIALIZE_PHONEME_EVENTS = 0x0001
-_INITIALIZE_DONT_EXIT = 0x8000
-_CHARS_UTF8 = 1
-_PHONEMES_INPUT = 0x100  # lets [[...]] in the text carry phoneme mnemonics
-_POS_CHARACTER = 1
-_EVENT_LIST_TERMINATED = 0
-_EVENT_PHONEME = 7
-_PARAM_RATE = 1
-_PARAM_PITCH = 3
-_PARAM_RANGE = 4
 _PHONEME_SEPARATOR = "_"
-_IPA_OUTPUT = 0x02
-
-# Language tags people write that espeak-ng files under another voice name ("en" is British).
-_VOICE_ALIASES = {"en-gb": "en", "en-uk": "en"}
+_IPA_OUTPUT = 0x02  # espeak_TextToPhonemes phonememode bit: IPA instead of mnemonics
 
 # Tokens in espeak-ng's phoneme output that are pauses or boundaries, not sounds.
 _PAUSE_TOKENS = {"", "!", "|", "||", "_", "_:", "_!", "_|", "_^_"}
@@ -41,24 +30,6 @@ _PAUSE_TOKENS = {"", "!", "|", "||", "_", "_:", "_!", "_|", "_^_"}
 
 class EspeakError(VartistError):
     """espeak-ng cannot do what was asked (unknown language, no library)."""
-
-
-class _Event(ctypes.Structure):
-    _fields_ = (
-        ("type", ctypes.c_int),
-        ("unique_identifier", ctypes.c_uint),
-        ("text_position", ctypes.c_int),
-        ("length", ctypes.c_int),
-        ("audio_position", ctypes.c_int),
-        ("sample", ctypes.c_int),
-        ("user_data", ctypes.c_void_p),
-        ("id", ctypes.c_char * 8),
-    )
-
-
-_SynthCallback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
-)
 
 
 @dataclass(frozen=True)
@@ -78,55 +49,34 @@ class _Espeak:
             raise MissingDependencyError(
                 "phonetics and the embedded singer", "pip install espeakng-loader"
             ) from None
-        self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        self._lib.espeak_Initialize.restype = ctypes.c_int
-        self._lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
-        self._lib.espeak_TextToPhonemes.argtypes = (
-            ctypes.POINTER(ctypes.c_char_p),
-            ctypes.c_int,
-            ctypes.c_int,
-        )
-        self._lib.espeak_SetVoiceByName.argtypes = (ctypes.c_char_p,)
-        rate = self._lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS,
-            0,
-            espeakng_loader.get_data_path().encode(),
-            _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT,
-        )
-        if rate <= 0:
-            raise EspeakError("espeak-ng failed to initialise; reinstall espeakng-loader")
+        try:
+            self._lib, rate = native.initialise(
+                str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
+            )
+        except (OSError, RuntimeError) as exc:
+            raise EspeakError(
+                f"espeak-ng failed to load ({exc}); reinstall espeakng-loader"
+            ) from None
         self.sample_rate = rate
         self.lock = threading.Lock()
         self._voice = ""
         self._chunks: list[npt.NDArray[np.int16]] = []
         self._phonemes: list[tuple[str, int]] = []
         # keep a reference: ctypes frees callbacks that Python no longer holds
-        self._callback = _SynthCallback(self._on_audio)
+        self._callback = native.SynthCallback(self._on_audio)
         self._lib.espeak_SetSynthCallback(self._callback)
 
-    def _on_audio(
-        self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]
-    ) -> int:
+    def _on_audio(self, wav: Any, count: int, events: Any) -> int:
         if count > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, (count,)).copy())
-        i = 0
-        while events[i].type != _EVENT_LIST_TERMINATED:
-            event = events[i]
-            if event.type == _EVENT_PHONEME:
-                name = bytes(event.id).split(b"\0", 1)[0].decode("ascii", "replace")
-                self._phonemes.append((name, event.sample))
-            i += 1
+        self._phonemes.extend(native.phoneme_events(events))
         return 0
 
     def set_voice(self, language: str) -> None:
         if language == self._voice:
             return
-        voice_name = _VOICE_ALIASES.get(language.lower(), language)
-        if self._lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
-            raise EspeakError(
-                f"espeak-ng does not know the language {language!r}; use a code such as "
-                "'en-us', 'en-gb', 'nl', 'sv', 'de', 'es', 'fr', 'ja' (`espeak-ng --voices` lists them)"
-            )
+        if not native.select_voice(self._lib, language):
+            raise EspeakError(native.UNKNOWN_LANGUAGE.format(language=language))
         self._voice = language
 
     def text_to_phonemes(self, text: str, language: str, ipa: bool) -> str:
@@ -135,21 +85,28 @@ class _Espeak:
         buffer = ctypes.c_char_p(text.encode("utf-8"))
         clauses = []
         while buffer.value:
-            result = self._lib.espeak_TextToPhonemes(ctypes.byref(buffer), _CHARS_UTF8, mode)
+            result = self._lib.espeak_TextToPhonemes(ctypes.byref(buffer), native.CHARS_UTF8, mode)
             if result:
                 clauses.append(result.decode("utf-8", "replace"))
         return " ".join(clauses)
 
     def synthesize(self, text: str, language: str, words_per_minute: int, pitch: int) -> Speech:
         self.set_voice(language)
-        self._lib.espeak_SetParameter(_PARAM_RATE, words_per_minute, 0)
-        self._lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
+        self._lib.espeak_SetParameter(native.PARAM_RATE, words_per_minute, 0)
+        self._lib.espeak_SetParameter(native.PARAM_PITCH, pitch, 0)
         # a flat pitch range gives monotone speech, so the singer knows its F0 without tracking it
-        self._lib.espeak_SetParameter(_PARAM_RANGE, 0, 0)
+        self._lib.espeak_SetParameter(native.PARAM_RANGE, 0, 0)
         self._chunks, self._phonemes = [], []
         data = text.encode("utf-8")
         self._lib.espeak_Synth(
-            data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _PHONEMES_INPUT, None, None
+            data,
+            len(data) + 1,
+            0,
+            native.POS_CHARACTER,
+            0,
+            native.CHARS_UTF8 | native.PHONEMES_INPUT,
+            None,
+            None,
         )
         self._lib.espeak_Synchronize()
         pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)

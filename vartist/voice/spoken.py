@@ -5,7 +5,7 @@ CheapTrick directly, without tracking pitch. The envelope is then warped for the
 formant shift and resampled to the synthesis FFT once per word, so a chorus that repeats a
 word costs nothing more.
 
-espeak-ng keeps hidden state between utterances (see :mod:`vartist.voice.espeak_worker`), so a
+espeak-ng keeps hidden state between utterances (see :mod:`vartist.lyrics.espeak_native`), so a
 song's words are spoken together in one fresh process: the same words give the same speech no
 matter what was spoken before, which keeps the singer a pure function of its score.
 """
@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pyworld as pw
 
 from vartist.errors import MissingDependencyError
+from vartist.lyrics import espeak_native
 from vartist.lyrics.espeak import EspeakError
 from vartist.pitch import midi_to_hz
 from vartist.voice.errors import VoiceError
@@ -45,7 +46,7 @@ SOURCE_F0_RANGE = (70.0, 180.0)
 """The constant F0 espeak-ng speaks at follows the persona's lowest note within these bounds:
 below 70 Hz CheapTrick would need a 2048-point FFT, above 180 Hz harmonics sample the envelope
 too sparsely."""
-_WORKER = Path(__file__).with_name("espeak_worker.py")
+_WORKER = Path(espeak_native.__file__)
 _WORKER_TIMEOUT_SECONDS = 120.0
 
 
