@@ -173,7 +173,7 @@ def persona_fields() -> None:
     from vartist.persona.describe import describe_fields
 
     for name, meaning in describe_fields():
-        out.print(f"[bold]{name}[/bold]  {meaning}")
+        out.print(f"[bold]{name}[/bold]  {meaning}", soft_wrap=True)
 
 
 @app.command()

@@ -15,6 +15,10 @@ def describe_fields(model: type[BaseModel] = Persona, prefix: str = "") -> list[
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(describe_fields(annotation, f"{dotted}."))
         else:
-            default = info.get_default(call_default_factory=True)
-            rows.append((dotted, f"{info.description or ''} (default: {default!r})"))
+            default = (
+                "required"
+                if info.is_required()
+                else f"default: {info.get_default(call_default_factory=True)!r}"
+            )
+            rows.append((dotted, f"{info.description or ''} ({default})"))
     return rows
