@@ -95,8 +95,7 @@ def plan_form(
     planned: list[PlannedSection] = []
     beat = 0.0
     for role, bars, label, lyric, phrases in layout:
-        # an interlude has no section kind of its own; it plays like a short intro
-        kind: SectionKind = "intro" if role == "interlude" else role
+        kind: SectionKind = role
         duration = float(bars * BEATS_PER_BAR)
         planned.append(
             PlannedSection(SectionSpan(kind, beat, duration, lyric, label), role, phrases)

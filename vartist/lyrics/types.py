@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SectionKind = Literal["intro", "verse", "pre-chorus", "chorus", "bridge", "outro"]
+SectionKind = Literal["intro", "verse", "pre-chorus", "chorus", "bridge", "outro", "interlude"]
+"""Kinds of song section; an interlude is a short instrumental break the composer adds."""
 SECTION_KINDS: tuple[SectionKind, ...] = (
     "intro",
     "verse",
@@ -13,6 +14,7 @@ SECTION_KINDS: tuple[SectionKind, ...] = (
     "chorus",
     "bridge",
     "outro",
+    "interlude",
 )
 
 
