@@ -35,11 +35,14 @@ def track_pitch(audio: Audio) -> PitchTrack:
         x, rate, f0_floor=60.0, f0_ceil=1100.0, frame_period=FRAME_SECONDS * 1000
     )
     f0 = pyworld.stonemask(x, f0, times, rate)
-    hop = int(rate * FRAME_SECONDS)
-    padded = np.pad(x, (hop, hop + len(times) * hop))
-    windows = padded[: (len(times) + 2) * hop].reshape(-1, hop)
-    power = windows**2
-    rms = np.sqrt((power[:-2] + power[1:-1] + power[2:]).mean(axis=1) / 3)[: len(times)]
+    # RMS over ±7.5 ms around each frame's own time, from a running sum of squares, so the
+    # level and the F0 of a frame describe the same instant at any sample rate
+    half = round(1.5 * FRAME_SECONDS * rate)
+    energy = np.concatenate(([0.0], np.cumsum(x * x)))
+    centres = np.round(times * rate).astype(np.intp)
+    lo = np.clip(centres - half, 0, len(x))
+    hi = np.clip(centres + half, 0, len(x))
+    rms = np.sqrt((energy[hi] - energy[lo]) / np.maximum(hi - lo, 1))
     return PitchTrack(times, f0, rms)
 
 
