@@ -15,6 +15,7 @@ import pytest
 
 from tests.measure import PitchTrack, cents, integrated_loudness, track_pitch, true_peak_dbtp
 from vartist.composer.score import Score, VocalNote
+from vartist.composer.theory import chord_tones
 from vartist.persona import Persona, load_persona
 from vartist.request import SongRequest
 from vartist.runtime import Pipeline, Song
@@ -24,17 +25,6 @@ PERSONAS = sorted(ROOT.joinpath("examples/personas").glob("*.toml"))
 SEEDS = (3, 11)
 PROMPT = "the lights of a harbour town at night"
 
-CHORD_TONES = {
-    "maj": (0, 4, 7),
-    "min": (0, 3, 7),
-    "dim": (0, 3, 6),
-    "aug": (0, 4, 8),
-    "sus2": (0, 2, 7),
-    "sus4": (0, 5, 7),
-    "maj7": (0, 4, 7, 11),
-    "min7": (0, 3, 7, 10),
-    "7": (0, 4, 7, 10),
-}
 
 _cache: dict[tuple[str, int], tuple[Song, PitchTrack]] = {}
 
@@ -115,10 +105,8 @@ def test_every_vocal_note_is_in_key_or_a_chord_tone_and_in_range(path: Path, see
     for note in score.vocal:
         assert low <= note.pitch <= high
         chord = score.chord_at(note.start)
-        chord_tones = (
-            {(chord.root + i) % 12 for i in CHORD_TONES[chord.quality]} if chord else set()
-        )
-        assert note.pitch % 12 in scale | chord_tones, f"{note} is outside {score.key} and {chord}"
+        tones = set(chord_tones(chord)) if chord else set()
+        assert note.pitch % 12 in scale | tones, f"{note} is outside {score.key} and {chord}"
 
 
 @pytest.mark.parametrize(("path", "seed"), CASES)

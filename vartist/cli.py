@@ -40,7 +40,6 @@ out = Console(highlight=False)
 T = TypeVar("T")
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
-MAX_LYRICS_FILE_BYTES = 10 * 1024
 
 
 def _guarded(action: Callable[[], T]) -> T:
@@ -71,16 +70,18 @@ def _persona(path: Path | None, overrides: list[str]) -> Persona:
 
 
 def _read_lyrics(path: Path) -> str:
+    from vartist.lyrics.parse import MAX_BYTES
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise VartistError(f"{path}: no such lyrics file") from None
     except OSError as exc:
         raise VartistError(f"{path}: cannot read the lyrics file ({exc.strerror})") from None
-    if len(data) > MAX_LYRICS_FILE_BYTES:
+    if len(data) > MAX_BYTES:
         raise VartistError(
             f"{path}: the lyrics file is {len(data)} bytes; a song takes at most "
-            f"{MAX_LYRICS_FILE_BYTES} bytes of lyrics"
+            f"{MAX_BYTES} bytes of lyrics"
         )
     try:
         return data.decode("utf-8")
@@ -118,17 +119,16 @@ def sing(
         lyrics_text = _read_lyrics(lyrics) if lyrics is not None else None
         request = SongRequest(prompt, seed=chosen_seed, lyrics_text=lyrics_text, genre=genre)
         song = _render_with_progress(the_persona, request, keep_stems=stems)
-        from vartist.runtime import write_song
+        from vartist.runtime import SONG_FILES, write_song
 
         write_song(song, out_dir, stems=stems)
         out.print(
             f"[bold]{song.title}[/bold] by {the_persona.name}: {song.duration:.0f} s, "
-            f"{song.score.genre}, {song.score.key.name}, {song.score.tempo:.0f} bpm, seed {chosen_seed}"
+            f"{song.score.genre}, {song.score.key.name}, {song.score.tempo:.0f} bpm, seed {chosen_seed}",
+            soft_wrap=True,
         )
-        out.print(
-            f"wrote {out_dir}/song.wav, song.mid, song.lrc, song.json"
-            + (", stems/" if stems else "")
-        )
+        written = [*SONG_FILES, "stems/"] if stems else list(SONG_FILES)
+        out.print(f"wrote {out_dir}: {', '.join(written)}", soft_wrap=True)
 
     _guarded(run)
 

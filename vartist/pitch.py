@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -34,16 +33,8 @@ def note_to_midi(name: str) -> int:
     return 12 * (int(octave) + 1) + _LETTER_PC[letter.upper()] + _accidental(sign)
 
 
-def midi_to_name(midi: int) -> str:
-    return f"{_SHARP_NAMES[midi % 12]}{midi // 12 - 1}"
-
-
 def midi_to_hz(midi: float) -> float:
     return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
-
-
-def hz_to_midi(hz: float) -> float:
-    return 69.0 + 12.0 * math.log2(hz / 440.0)
 
 
 @dataclass(frozen=True)
@@ -71,11 +62,22 @@ class Key:
         return tuple((self.tonic + s) % 12 for s in steps)
 
     @property
+    def uses_flats(self) -> bool:
+        """Whether the key signature has flats (F major, D minor, Eb major, …)."""
+        relative_major = self.tonic if self.mode == "major" else (self.tonic + 3) % 12
+        # position on the circle of fifths: 1-5 sharps, 7-11 flats; at 6 the usual spellings
+        # are F# major but Eb minor
+        fifths = (relative_major * 7) % 12
+        return fifths > 6 or (fifths == 6 and self.mode == "minor")
+
+    def spell(self, pitch_class: int) -> str:
+        """The pitch class's letter name as this key's signature spells it (Bb in F, A# in B)."""
+        names = _FLAT_NAMES if self.uses_flats else _SHARP_NAMES
+        return names[pitch_class % 12]
+
+    @property
     def name(self) -> str:
-        # flat keys read better with flat names (Eb major, not D# major)
-        flat_tonics = {5, 10, 3, 8, 1} if self.mode == "major" else {5, 10, 3, 8, 0, 7, 2}
-        names = _FLAT_NAMES if self.tonic in flat_tonics else _SHARP_NAMES
-        return f"{names[self.tonic]} {self.mode}"
+        return f"{self.spell(self.tonic)} {self.mode}"
 
     def __str__(self) -> str:
         return self.name

@@ -3,7 +3,6 @@ style's one-bar patterns over the chord track, section by section."""
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,7 +11,7 @@ import numpy as np
 
 from vartist.composer.form import PlannedSection
 from vartist.composer.melody import BEATS_PER_BAR, STEPS_PER_BEAT
-from vartist.composer.score import Chord, Note, Part, VocalNote
+from vartist.composer.score import Chord, Note, Part, VocalNote, chord_index_at
 from vartist.composer.styles import DRUM_NOTES, DrumBar, StyleModel
 from vartist.composer.theory import CHORD_INTERVALS, chord_tones
 from vartist.pitch import Key
@@ -189,7 +188,7 @@ class _Band:
         return beat + self.style.swing if abs(beat % 1.0 - 0.5) < 1e-9 else beat
 
     def _chord_index(self, beat: float) -> int:
-        return max(0, bisect.bisect_right(self.chord_starts, beat + 1e-9) - 1)
+        return chord_index_at(self.chord_starts, beat)
 
     def _chord_segments(self, start: float, end: float) -> list[tuple[int, float, float]]:
         """(chord index, start, end) pieces of [start, end) split at chord changes, so a held

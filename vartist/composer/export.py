@@ -10,7 +10,6 @@ from typing import Any, Literal
 import mido
 
 from vartist.composer.score import Score, VocalNote
-from vartist.composer.theory import pitch_class_name
 from vartist.errors import MissingDependencyError
 from vartist.pitch import Key
 from vartist.timeline import Timeline
@@ -27,7 +26,7 @@ MIDI_CHARSET = "utf-8"
 
 def midi_key_signature(key: Key) -> str:
     """The key as a MIDI key-signature name mido accepts: ``'Eb'``, ``'F#m'``."""
-    return pitch_class_name(key.tonic, key) + ("m" if key.mode == "minor" else "")
+    return key.spell(key.tonic) + ("m" if key.mode == "minor" else "")
 
 
 def _ticks(beats: float) -> int:
@@ -162,7 +161,7 @@ _MUSIC21_KINDS = {
 
 def _music21_name(pitch_class: int, key: Key) -> str:
     # music21 spells flats with '-' ("E-"), not 'b'
-    return pitch_class_name(pitch_class, key).replace("b", "-")
+    return key.spell(pitch_class).replace("b", "-")
 
 
 def _syllabic(score: Score, sung: VocalNote) -> Literal["single", "begin", "middle", "end"]:

@@ -8,7 +8,6 @@ cheapest path under costs for harmony, contour and motion.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from vartist.composer.score import Chord, SyllableRef, VocalNote
+from vartist.composer.score import Chord, SyllableRef, VocalNote, chord_index_at
 from vartist.composer.styles import Role, StyleModel
 from vartist.composer.theory import chord_tones
 from vartist.lyrics.types import Line, Section
@@ -323,8 +322,7 @@ def _split_phrase_notes(
 
 
 def _chord_at(chords: Sequence[Chord], starts: Sequence[float], beat: float) -> Chord:
-    index = max(0, bisect.bisect_right(starts, beat) - 1)
-    return chords[index]
+    return chords[chord_index_at(starts, beat)]
 
 
 def _arc(t: FloatArray, peak: float) -> FloatArray:

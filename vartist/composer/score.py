@@ -5,8 +5,10 @@ converts (the tempo is constant within a song).
 
 from __future__ import annotations
 
+import bisect
 import json
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -29,6 +31,14 @@ class Chord:
     @property
     def end(self) -> float:
         return self.start + self.duration
+
+
+def chord_index_at(chord_starts: Sequence[float], beat: float) -> int:
+    """Index of the last chord starting at or before ``beat`` (the first chord before any).
+
+    A nanobeat of slack absorbs float error in beats computed by addition.
+    """
+    return max(0, bisect.bisect_right(chord_starts, beat + 1e-9) - 1)
 
 
 @dataclass(frozen=True)
@@ -129,19 +139,17 @@ class Score:
         return line.words[ref.word].syllables[ref.syllable]
 
     def chord_at(self, beat: float) -> Chord | None:
-        for chord in self.chords:
-            if chord.start <= beat < chord.end:
-                return chord
-        return None
+        """The chord sounding at ``beat``, or None outside the chord track."""
+        if not self.chords:
+            return None
+        chord = self.chords[chord_index_at([c.start for c in self.chords], beat)]
+        return chord if chord.start <= beat < chord.end else None
 
     def part(self, name: str) -> Part:
         for part in self.parts:
             if part.name == name:
                 return part
         raise KeyError(f"score has no part {name!r}; it has {[p.name for p in self.parts]}")
-
-    def with_tempo(self, tempo: float) -> Score:
-        return replace(self, tempo=tempo)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,16 +20,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, get_args
 
 from vartist.composer.errors import UnknownGenreError
+from vartist.lyrics.types import SectionKind
 
-Role = Literal["intro", "verse", "pre-chorus", "chorus", "bridge", "outro", "interlude"]
-"""What a span of the song does; the section kinds plus instrumental interludes."""
-ROLES: tuple[Role, ...] = ("intro", "verse", "pre-chorus", "chorus", "bridge", "outro", "interlude")
+Role = SectionKind
+"""What a span of the song does: its section kind, instrumental interludes included."""
+ROLES: tuple[Role, ...] = get_args(SectionKind)
 Level = Literal["light", "groove", "full"]
-LEVELS: tuple[Level, ...] = ("light", "groove", "full")
-PART_NAMES = ("drums", "bass", "keys", "pad", "guitar")
 
 Progression = tuple[str, ...]
 """One entry per bar: ``"vi"`` or ``"IV V"`` (two chords, half a bar each)."""

@@ -30,8 +30,6 @@ _QUALITY_SUFFIX = {
     "min7": "m7",
     "7": "7",
 }
-_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 _NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII")
 _ROMAN_RE = re.compile(
     r"^(?P<numeral>VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(?P<dim>°|o)?(?P<ext>maj7|7|sus2|sus4)?$"
@@ -79,20 +77,8 @@ def parse_roman(symbol: str) -> RomanChord:
     return RomanChord(degree, quality)
 
 
-def uses_flats(key: Key) -> bool:
-    """Whether the key signature has flats (F major, D minor, Eb major, …)."""
-    relative_major = key.tonic if key.mode == "major" else (key.tonic + 3) % 12
-    # position on the circle of fifths: 1-6 sharps below 7, flats above (F# major keeps sharps)
-    return (relative_major * 7) % 12 > 6
-
-
-def pitch_class_name(pitch_class: int, key: Key) -> str:
-    names = _FLAT_NAMES if uses_flats(key) else _SHARP_NAMES
-    return names[pitch_class % 12]
-
-
 def chord_symbol(root: int, quality: str, key: Key) -> str:
-    return pitch_class_name(root, key) + _QUALITY_SUFFIX[quality]
+    return key.spell(root) + _QUALITY_SUFFIX[quality]
 
 
 def chord_pitch_classes(root: int, quality: str) -> tuple[int, ...]:
@@ -109,9 +95,3 @@ def make_chord(symbol: str, key: Key, start: float, duration: float) -> Chord:
 def chord_tones(chord: Chord) -> tuple[int, ...]:
     """Pitch classes of a chord, root first."""
     return chord_pitch_classes(chord.root, chord.quality)
-
-
-def scale_degree(pitch_class: int, key: Key) -> int | None:
-    """0-based degree of a pitch class in the key's scale, or None outside it."""
-    scale = key.scale
-    return scale.index(pitch_class % 12) if pitch_class % 12 in scale else None

