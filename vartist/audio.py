@@ -6,7 +6,9 @@ explicitly. Rates are never guessed, and a mismatch is an error, not a warning.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +17,42 @@ from vartist.errors import VartistError
 
 MASTER_RATE = 48_000
 """The master, the stems and every instrument render at 48 kHz."""
+
+
+FloatArray64 = npt.NDArray[np.float64]
+
+
+@overload
+def db_to_gain(db: float) -> float: ...
+@overload
+def db_to_gain(db: FloatArray64) -> FloatArray64: ...
+def db_to_gain(db: float | FloatArray64) -> float | FloatArray64:
+    """Decibels → linear amplitude gain (0 dB → 1, -6 dB → about 0.5), elementwise for arrays."""
+    return 10.0 ** (db / 20.0)
+
+
+@overload
+def gain_to_db(gain: float) -> float: ...
+@overload
+def gain_to_db(gain: FloatArray64) -> FloatArray64: ...
+def gain_to_db(gain: float | FloatArray64) -> float | FloatArray64:
+    """Linear amplitude → decibels; zero (and, for a float, anything under it) gives -inf."""
+    if isinstance(gain, np.ndarray):
+        with np.errstate(divide="ignore"):
+            return 20.0 * np.log10(gain)
+    return 20.0 * math.log10(gain) if gain > 0.0 else -math.inf
+
+
+@overload
+def power_to_db(power: float) -> float: ...
+@overload
+def power_to_db(power: FloatArray64) -> FloatArray64: ...
+def power_to_db(power: float | FloatArray64) -> float | FloatArray64:
+    """Power (a mean square) → decibels; zero (and, for a float, anything under it) gives -inf."""
+    if isinstance(power, np.ndarray):
+        with np.errstate(divide="ignore"):
+            return 10.0 * np.log10(power)
+    return 10.0 * math.log10(power) if power > 0.0 else -math.inf
 
 
 class SampleRateMismatch(VartistError):
@@ -85,31 +123,5 @@ class Audio:
             return self
         return Audio(self.samples.mean(axis=0, keepdims=True, dtype=np.float32), self.sample_rate)
 
-    def padded_to(self, frames: int) -> Audio:
-        """Zero-pad (or trim) to exactly ``frames`` samples."""
-        if frames == self.frames:
-            return self
-        out = np.zeros((self.channels, frames), np.float32)
-        n = min(frames, self.frames)
-        out[:, :n] = self.samples[:, :n]
-        return Audio(out, self.sample_rate)
-
     def peak(self) -> float:
         return float(np.max(np.abs(self.samples))) if self.frames else 0.0
-
-
-def mix_down(tracks: list[Audio]) -> Audio:
-    """Sum tracks of one rate and channel count, padding the shorter ones with silence."""
-    if not tracks:
-        raise ValueError("mix_down needs at least one track")
-    rate, channels = tracks[0].sample_rate, tracks[0].channels
-    frames = max(t.frames for t in tracks)
-    out = np.zeros((channels, frames), np.float32)
-    for track in tracks:
-        track.require_rate(rate, "a track in the mix")
-        if track.channels != channels:
-            raise ValueError(
-                f"mix_down got {track.channels} channels where {channels} were expected"
-            )
-        out[:, : track.frames] += track.samples
-    return Audio(out, rate)

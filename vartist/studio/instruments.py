@@ -8,6 +8,7 @@ time and level by the part's random stream so the groove breathes.
 
 from __future__ import annotations
 
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from vartist.audio import MASTER_RATE, Audio
 from vartist.composer.score import Note, Part, Score
+from vartist.pitch import midi_to_hz
 from vartist.studio.drumkit import GM_KIT, KitPiece, render_piece
 from vartist.studio.engine import Instrument, instruments
 from vartist.studio.errors import InvalidPartError, UnknownDrumSoundError
@@ -23,7 +25,6 @@ from vartist.studio.synth import (
     PartialGroup,
     decaying_harmonic_tone,
     harmonic_table,
-    hz,
     lowpassed_saw_amplitudes,
     note_envelope,
     seconds_to_samples,
@@ -146,7 +147,7 @@ class Bass(TonalInstrument):
     ) -> FloatArray:
         core = PartialGroup((1.0, 0.25, 0.06), 0.0)
         growl = PartialGroup((0.3, 0.2, 0.12, 0.08, 0.05, 0.03), 6.0, first=2)
-        raw = decaying_harmonic_tone(hz(pitch), (core, growl), length, sample_rate)
+        raw = decaying_harmonic_tone(midi_to_hz(pitch), (core, growl), length, sample_rate)
         drive = np.float32(1.3)
         return np.tanh(raw * drive) / np.tanh(drive)
 
@@ -170,7 +171,7 @@ class Piano(TonalInstrument):
             PartialGroup((0.12, 0.08, 0.05, 0.035, 0.02), 5.0 * speed, first=4),
             PartialGroup((0.03, 0.025, 0.02, 0.015), 22.0, first=11),
         )
-        return decaying_harmonic_tone(hz(pitch), groups, length, sample_rate)
+        return decaying_harmonic_tone(midi_to_hz(pitch), groups, length, sample_rate)
 
 
 @instruments.register("pluck")
@@ -196,7 +197,7 @@ class Pluck(TonalInstrument):
             PartialGroup(tuple(amps[first - 1 : last]), rate * speed, first=first)
             for first, last, rate in bands
         ]
-        return decaying_harmonic_tone(hz(pitch), groups, length, sample_rate)
+        return decaying_harmonic_tone(midi_to_hz(pitch), groups, length, sample_rate)
 
 
 @instruments.register("pad")
@@ -215,7 +216,7 @@ class Pad(TonalInstrument):
     def tone(
         self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
     ) -> FloatArray:
-        frequency = hz(pitch)
+        frequency = midi_to_hz(pitch)
         table = harmonic_table(lowpassed_saw_amplitudes(frequency, self.cutoff_hz, sample_rate))
         phases = rng.random(5)
         centre = table[table_indices(frequency, length, sample_rate, float(phases[0]))]
@@ -310,10 +311,7 @@ class Drums:
 
 
 def _as_band_audio(audio: Audio, part: Part, sample_rate: int) -> Audio:
-    if audio.sample_rate != sample_rate:
-        audio.require_rate(
-            sample_rate, f"instrument {part.instrument!r} playing part {part.name!r}"
-        )
+    audio.require_rate(sample_rate, f"instrument {part.instrument!r} playing part {part.name!r}")
     return audio.to_stereo()
 
 
@@ -321,8 +319,12 @@ def render_band(
     score: Score, rng: np.random.Generator, sample_rate: int = MASTER_RATE
 ) -> dict[str, Audio]:
     """Every part of the score played by its instrument: part name → stereo audio of the
-    song's length. Each part draws from its own child of ``rng``, so adding a part never
-    changes how another one sounds."""
+    song's length.
+
+    One number is drawn from ``rng``; each part's random stream is seeded by that number and
+    the part's name, so adding, removing or reordering parts never changes how another one
+    sounds, and equal seeds give identical bands.
+    """
     names = [part.name for part in score.parts]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -331,8 +333,12 @@ def render_band(
             "must be unique"
         )
     band: dict[str, Audio] = {}
-    streams = rng.spawn(len(score.parts))
-    for part, stream in zip(score.parts, streams, strict=True):
+    # not rng.spawn(): its children depend on a spawn count kept outside the generator's state
+    # and are handed out by position; a draw from the stream plus the part's name depends on
+    # the generator's state and the part alone
+    base = int(rng.integers(2**63))
+    for part in score.parts:
+        stream = np.random.default_rng([base, zlib.crc32(part.name.encode())])
         instrument: Instrument = instruments.get(part.instrument)()
         audio = instrument.render(
             part, score.seconds_per_beat, score.duration_seconds, sample_rate, stream

@@ -12,6 +12,7 @@ Both work in chunks, so a long song never needs a second full-size (or 4x-size) 
 from __future__ import annotations
 
 import math
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +20,7 @@ import soxr
 from pyloudnorm.iirfilter import IIRfilter
 from scipy import signal
 
-from vartist.audio import Audio
+from vartist.audio import Audio, gain_to_db, power_to_db
 
 GATE_BLOCK_SECONDS = 0.4
 GATE_HOP_SECONDS = 0.1
@@ -78,6 +79,15 @@ def k_weighted_block_power(
     return power
 
 
+@overload
+def _lufs(power: float) -> float: ...
+@overload
+def _lufs(power: FloatArray64) -> FloatArray64: ...
+def _lufs(power: float | FloatArray64) -> float | FloatArray64:
+    """Loudness (LUFS) of a mean square of the K-weighted signal summed over channels."""
+    return -0.691 + power_to_db(power)
+
+
 def gate_hop(sample_rate: int) -> int:
     """Samples per 100 ms gating hop."""
     return round(GATE_HOP_SECONDS * sample_rate)
@@ -106,14 +116,13 @@ def loudness_from_block_power(
     hop_power = padded.reshape(hops, per_hop).sum(axis=1)
     cumulative = np.concatenate([[0.0], np.cumsum(hop_power)])
     gate_power = (cumulative[hops_per_gate:] - cumulative[:-hops_per_gate]) / (hops_per_gate * hop)
-    with np.errstate(divide="ignore"):
-        gate_loudness = -0.691 + 10.0 * np.log10(gate_power)
+    gate_loudness = _lufs(gate_power)
     above_absolute = gate_loudness >= ABSOLUTE_GATE_LUFS
     if not np.any(above_absolute):
         return -math.inf
-    relative_gate = -0.691 + 10.0 * math.log10(gate_power[above_absolute].mean()) + RELATIVE_GATE_LU
+    relative_gate = _lufs(float(gate_power[above_absolute].mean())) + RELATIVE_GATE_LU
     kept = above_absolute & (gate_loudness > relative_gate)
-    return -0.691 + 10.0 * math.log10(gate_power[kept].mean())
+    return _lufs(float(gate_power[kept].mean()))
 
 
 def measure_loudness(audio: Audio) -> float:
@@ -180,13 +189,15 @@ def true_peak_of_spans(
     return peak
 
 
-def amplitude_to_db(amplitude: float) -> float:
-    return 20.0 * math.log10(amplitude) if amplitude > 0.0 else -math.inf
+def true_peak(samples: npt.NDArray[np.float32], sample_rate: int) -> float:
+    """True peak (linear): the peak of the signal oversampled 4x with soxr; 0 if empty."""
+    frames = samples.shape[1]
+    if frames == 0:
+        return 0.0
+    block = min(frames, _CHUNK_FRAMES)
+    return float(true_peak_blocks(samples, sample_rate, block).max())
 
 
 def measure_true_peak(audio: Audio) -> float:
     """True peak in dBTP: the peak of the signal oversampled 4x with soxr; -inf if silent."""
-    if audio.frames == 0:
-        return -math.inf
-    block = min(audio.frames, _CHUNK_FRAMES)
-    return amplitude_to_db(float(true_peak_blocks(audio.samples, audio.sample_rate, block).max()))
+    return gain_to_db(true_peak(audio.samples, audio.sample_rate))

@@ -28,14 +28,16 @@ import numpy.typing as npt
 from scipy import signal
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-from vartist.audio import MASTER_RATE, Audio
+from vartist.audio import MASTER_RATE, Audio, db_to_gain, gain_to_db
 from vartist.persona.schema import MixConfig
 from vartist.studio.errors import SilentMixError
 from vartist.studio.loudness import (
+    _lufs,
     k_weighted_block_power,
     loudness_from_block_power,
     measure_loudness,
     measure_true_peak,
+    true_peak,
     true_peak_blocks,
     true_peak_of_spans,
 )
@@ -83,7 +85,7 @@ def _bus_compression(block_power: FloatArray64, loudness: float) -> FloatArray64
     """Gain per block of a soft-knee RMS compressor keyed on K-weighted (loudness) power."""
     block_rate = MASTER_RATE / BLOCK
     detector = _one_pole(block_power / BLOCK, COMPRESSOR_DETECTOR_SECONDS, block_rate)
-    level = -0.691 + 10.0 * np.log10(np.maximum(detector, 1e-12))
+    level = _lufs(np.maximum(detector, 1e-12))
     over = level - (loudness + COMPRESSOR_THRESHOLD_OVER_LOUDNESS_DB)
     knee = COMPRESSOR_KNEE_DB
     # the standard soft knee: quadratic through the knee, straight line above it
@@ -92,7 +94,7 @@ def _bus_compression(block_power: FloatArray64, loudness: float) -> FloatArray64
     )
     reduction_db = -(1.0 - 1.0 / COMPRESSOR_RATIO) * excess
     smoothed = _one_pole(reduction_db, COMPRESSOR_SMOOTHING_SECONDS, block_rate)
-    return np.power(10.0, smoothed / 20.0)
+    return db_to_gain(smoothed)
 
 
 def _block_gains_to_knots(block_gain: FloatArray64) -> FloatArray64:
@@ -148,11 +150,11 @@ def _gain_knots(
     """The whole master's gain at every block boundary: compression, make-up, limiting."""
     loudness = loudness_from_block_power(block_power, BLOCK, frames, MASTER_RATE)
     compression = _block_gains_to_knots(_bus_compression(block_power, loudness))
-    ceiling = 10.0 ** ((config.true_peak_dbtp - CEILING_MARGIN_DB) / 20.0)
+    ceiling = db_to_gain(config.true_peak_dbtp - CEILING_MARGIN_DB)
     target = config.loudness_lufs
 
     def knots_for(gain_db: float) -> FloatArray64:
-        pre = compression * 10.0 ** (gain_db / 20.0)
+        pre = compression * db_to_gain(gain_db)
         return pre * _limiter_knots(pre, peaks, ceiling)
 
     # secant search on the make-up gain; loudness never falls as the gain rises
@@ -241,9 +243,9 @@ def _true_peak_after(
     """
     frames = out.shape[1]
     predicted = peaks.astype(np.float64) * np.maximum(knots[:-1], knots[1:])
-    spans = _hot_spans(predicted, 10.0 ** ((ceiling_db - VERIFY_WITHIN_DB) / 20.0), frames)
+    spans = _hot_spans(predicted, db_to_gain(ceiling_db - VERIFY_WITHIN_DB), frames)
     if sum(stop - start for start, stop in spans) > frames // 3:
-        return 10.0 ** (measure_true_peak(Audio(out, MASTER_RATE)) / 20.0)
+        return true_peak(out, MASTER_RATE)
     measured = true_peak_of_spans(out, MASTER_RATE, spans)
     elsewhere = predicted.copy()
     for start, stop in spans:
@@ -278,10 +280,10 @@ def master(mixdown: Audio, config: MixConfig) -> Audio:
     out = _apply_gain(mix, knots)
     _fade_edges(out)
     # the block model is exact for loudness and close for true peak; measure and trim
-    true_peak_db = 20.0 * math.log10(
+    true_peak_db = gain_to_db(
         max(_true_peak_after(out, knots, peaks, config.true_peak_dbtp), 1e-12)
     )
     overshoot = true_peak_db - config.true_peak_dbtp
     if overshoot > -0.005:
-        out *= np.float32(10.0 ** (-(overshoot + 0.01) / 20.0))
+        out *= np.float32(db_to_gain(-(overshoot + 0.01)))
     return Audio(out, MASTER_RATE)

@@ -8,9 +8,9 @@ run through pedalboard.
 
 The vocal's own chain, reverb and delay run at the singer's rate before it is resampled to
 48 kHz: it carries nothing above the singer's Nyquist frequency anyway, and the reverb costs a
-half or less of what it would at 48 kHz. Band stems must already be at 48 kHz. The vocal's
-effects run on a second thread while the band is mixed (pedalboard and soxr release the GIL);
-the two share no state, so the result does not depend on how the threads interleave.
+half or less of what it would at 48 kHz. Band stems must already be at 48 kHz. The vocal is
+processed first, alone, before the band stems, so its full-length temporaries are freed before
+the band's are made; its level is set last, against the band playing under it.
 
 Everything song-length is written once into its output array, a chunk at a time, so the mix
 makes no song-length temporaries.
@@ -30,7 +30,7 @@ import pedalboard
 import soxr
 from scipy import signal
 
-from vartist.audio import MASTER_RATE, Audio
+from vartist.audio import MASTER_RATE, Audio, db_to_gain, power_to_db
 from vartist.persona.schema import MixConfig
 from vartist.studio.errors import StemMismatchError
 from vartist.studio.loudness import k_weighting
@@ -186,18 +186,10 @@ def _active(power: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     return (power > 1e-7) & (power > float(power.max()) * 1e-4)
 
 
-def _db(power: float) -> float:
-    return 10.0 * math.log10(power) if power > 0.0 else -math.inf
-
-
-def _from_db(db: float) -> float:
-    return 10.0 ** (db / 20.0)
-
-
 def _playing_level_db(power: npt.NDArray[np.float64]) -> float:
     """Level (dB) of a signal over the frames where it plays, from its per-frame power."""
     active = _active(power)
-    return _db(float(power[active].mean())) if np.any(active) else -math.inf
+    return power_to_db(float(power[active].mean())) if np.any(active) else -math.inf
 
 
 def _k_weighted_frame_power(
@@ -301,9 +293,9 @@ def _mix_band_stem(
     level = _playing_level_db(_stem_frame_power(inputs, frame))
     if not math.isfinite(level):
         return stem
-    gain = np.float32(_from_db(treatment.level_db + _genre_offset_db(name, lean) - level))
+    gain = np.float32(db_to_gain(treatment.level_db + _genre_offset_db(name, lean) - level))
     duck_db = treatment.duck_db * lean.duck_scale
-    dips = np.power(10.0, -duck_db * presence / 20.0) if duck_db > 0.0 and len(presence) else None
+    dips = db_to_gain(-duck_db * presence) if duck_db > 0.0 and len(presence) else None
     board = _board(treatment)
     sides = np.array(pan_gains(treatment.pan), np.float32)[:, None]
     direct = np.float32((1.0 + treatment.width) / 2.0)
@@ -344,7 +336,7 @@ def _vocal_chain(vocal: npt.NDArray[np.float32], sample_rate: int) -> FloatArray
             pedalboard.Compressor(VOCAL_COMPRESSOR_THRESHOLD_DB, 3.5, 6.0, 120.0),
         ]
     )
-    levelled = vocal * np.float32(_from_db(VOCAL_PRE_LEVEL_DB - level))
+    levelled = vocal * np.float32(db_to_gain(VOCAL_PRE_LEVEL_DB - level))
     return np.asarray(board(levelled, sample_rate), np.float32).reshape(-1)
 
 
@@ -364,7 +356,7 @@ def _vocal_effects(dry: FloatArray, sample_rate: int, reverb: float) -> FloatArr
         wet_rms = _rms(wet)
         if wet_rms > 0.0:
             # reverb 1 puts the return 6 dB under the dry voice, 0.25 puts it 18 dB under
-            gain = np.float32(reverb * _from_db(-6.0) * dry_rms / wet_rms)
+            gain = np.float32(reverb * db_to_gain(-6.0) * dry_rms / wet_rms)
             predelay = min(len(dry), round(REVERB_PREDELAY_SECONDS * sample_rate))
             wet *= gain
             out[:, predelay:] += wet[:, : len(dry) - predelay]
@@ -376,7 +368,7 @@ def _vocal_effects(dry: FloatArray, sample_rate: int, reverb: float) -> FloatArr
         ]
     )
     echo = np.asarray(echo_board(dry, sample_rate), np.float32).reshape(-1)
-    echo *= np.float32(_from_db(DELAY_RETURN_DB))
+    echo *= np.float32(db_to_gain(DELAY_RETURN_DB))
     # the right side hears the echo 13 ms after the left: a wide slap from a mono delay
     skew = min(len(dry), round(0.013 * sample_rate))
     out[1, skew:] += echo[: len(dry) - skew]
@@ -479,10 +471,10 @@ def mix_song(
         singing = presence[: len(band_power)] > 0.5
         under_vocal = band_power[: len(singing)][singing]
         if len(under_vocal) and float(under_vocal.mean()) > 0.0:
-            target = _db(float(under_vocal.mean())) + lean.vocal_lift_db
+            target = power_to_db(float(under_vocal.mean())) + lean.vocal_lift_db
         else:
             target = VOCAL_ALONE_LEVEL_DB
-        singer *= np.float32(_from_db(target - dry_level))
+        singer *= np.float32(db_to_gain(target - dry_level))
     if keep_stems:
         stems[VOCAL_STEM] = Audio(singer, MASTER_RATE)
     _sum_into(bus, [singer])

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from vartist.pitch import midi_to_hz
-
 FloatArray = npt.NDArray[np.float32]
 
 TABLE_SIZE = 1 << 14
@@ -142,11 +140,6 @@ def note_envelope(
         fade = 1.0 - np.arange(1, release + 1, dtype=np.float32) / release
         envelope[hold:] *= fade * fade
     return envelope.astype(np.float32)
-
-
-def hz(pitch: int) -> float:
-    """Frequency of a MIDI pitch."""
-    return midi_to_hz(pitch)
 
 
 def seconds_to_samples(seconds: float, sample_rate: int) -> int:

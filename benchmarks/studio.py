@@ -1,4 +1,6 @@
-"""Time the studio on a 3-minute arrangement: ``python -m vartist.studio.timing [--repeat N]``.
+"""Time the studio (band, mix, master) on a 3-minute arrangement.
+
+    .venv/bin/python benchmarks/studio.py [--repeat N]
 
 Builds a 64-bar, five-part arrangement (drums, bass, keys, pad, guitar) at 90 bpm and a
 sung-like vocal line at 22.05 kHz, then renders the band, mixes and masters it a few times.
@@ -90,7 +92,9 @@ def sung_line(seconds: float, sample_rate: int = 22_050) -> Audio:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     score = arrangement()
