@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from vartist.composer.score import Chord, Note, Part, Score, SectionSpan, SyllableRef, VocalNote
+from vartist.lyrics.mnemonics import is_vowel
 from vartist.lyrics.types import Line, Lyrics, Section, Syllable, Word
 from vartist.pitch import Key
-
-_VOWEL_LETTERS = set("aeiouyAEIOUVY@3")
 
 
 def syllable(text: str, phonemes: str, stress: int = 1) -> Syllable:
     """``syllable("la", "l a:")``: phonemes are espeak-ng mnemonics separated by spaces."""
     tokens = tuple(phonemes.split())
-    nucleus = next(i for i, p in enumerate(tokens) if p.lstrip("',")[0] in _VOWEL_LETTERS)
+    nucleus = next(i for i, p in enumerate(tokens) if is_vowel(p))
     return Syllable(text=text, phonemes=tokens, nucleus=nucleus, stress=stress)
 
 

@@ -626,8 +626,9 @@ def test_alignment_forgives_stress_allophones_and_inserted_sounds() -> None:
 def test_alignment_on_real_speech_finds_each_vowel_where_the_voice_is(language: str) -> None:
     """In espeak-ng's own speech, each aligned vowel is louder than the word's consonants."""
     text = {"en-us": "sunshine morning", "nl": "zonlicht morgen", "sv": "solsken morgon"}[language]
-    for word in espeak.text_to_phonemes(text, language):
-        speech = espeak.speak_phonemes("|".join(word), language)
+    words = espeak.text_to_phonemes(text, language)
+    spoken = espeak.speak_in_fresh_process(["|".join(w) for w in words], language, f0=120.0)
+    for word, speech in zip(words, spoken, strict=True):
         spans = align_phoneme_events(word, speech.phoneme_starts, speech.samples.size)
         assert all(a <= b for a, b in spans)
         assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1))

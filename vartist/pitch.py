@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, overload
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 _NOTE_RE = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)(-?\d)\s*$")
 _KEY_RE = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)\s*(major|minor|maj|min|m)?\s*$", re.IGNORECASE)
@@ -33,7 +39,12 @@ def note_to_midi(name: str) -> int:
     return 12 * (int(octave) + 1) + _LETTER_PC[letter.upper()] + _accidental(sign)
 
 
-def midi_to_hz(midi: float) -> float:
+@overload
+def midi_to_hz(midi: float) -> float: ...
+@overload
+def midi_to_hz(midi: FloatArray) -> FloatArray: ...
+def midi_to_hz(midi: float | FloatArray) -> float | FloatArray:
+    """Equal temperament at A4 = 440 Hz; works on a number or a numpy array of them."""
     return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
 
 

@@ -19,7 +19,14 @@ import numpy as np
 
 from vartist.lyrics.engine import lyric_engines
 from vartist.lyrics.errors import LyricsError
-from vartist.lyrics.phonetics import FUNCTION_WORDS, make_line, rhyme_key, rhyme_letters, words_of
+from vartist.lyrics.phonetics import (
+    FUNCTION_WORDS,
+    count_syllables,
+    make_line,
+    rhyme_key,
+    rhyme_letters,
+    words_of,
+)
 from vartist.lyrics.phrasebook import PHRASEBOOKS, THING, Mood, PhraseBook, PromptVocabulary
 from vartist.lyrics.text import base_language, check_script, split_words
 from vartist.lyrics.types import Lyrics, Section, SectionKind
@@ -81,20 +88,16 @@ class _Prepared:
     things: tuple[tuple[str, int], ...]
 
 
-def _syllables(text: str, language: str) -> int:
-    return sum(len(w.syllables) for w in words_of(text, language))
-
-
 @lru_cache(maxsize=8)
 def _prepare(language: str) -> _Prepared:
     book = PHRASEBOOKS[base_language(language)]
     heads: dict[Mood, tuple[_Head, ...]] = {}
     for mood, clause_heads in book.clause_heads.items():
         prepared = [
-            _Head(h, _syllables(h.replace(THING, ""), language), False) for h in clause_heads
+            _Head(h, count_syllables(h.replace(THING, ""), language), False) for h in clause_heads
         ]
         prepared += [
-            _Head(h, _syllables(h.replace(THING, ""), language), True)
+            _Head(h, count_syllables(h.replace(THING, ""), language), True)
             for h in book.modal_heads.get(mood, ())
         ]
         heads[mood] = tuple(prepared)
@@ -107,7 +110,7 @@ def _prepare(language: str) -> _Prepared:
                 tails.append(
                     _Tail(
                         text=text,
-                        syllables=sum(len(w.syllables) for w in words),
+                        syllables=count_syllables(text, language),
                         key=rhyme_key(words[-1], language),
                         end_word=words[-1].text.lower(),
                         is_verb=is_verb,
@@ -120,8 +123,8 @@ def _prepare(language: str) -> _Prepared:
         language=language,
         heads=heads,
         tails=tuple(tails),
-        openers=tuple((o, _syllables(o, language)) for o in book.openers),
-        things=tuple((t, _syllables(t, language)) for t in book.things),
+        openers=tuple((o, count_syllables(o, language)) for o in book.openers),
+        things=tuple((t, count_syllables(t, language)) for t in book.things),
     )
 
 
@@ -228,9 +231,8 @@ def _singable_topics(
             for topic in alternatives:
                 if topic.lower() in seen or _is_banned(topic, banned):
                     continue
-                words = words_of(topic, prepared.language)
-                count = sum(len(w.syllables) for w in words)
-                if words and count <= MAX_TOPIC_SYLLABLES:
+                count = count_syllables(topic, prepared.language)
+                if 0 < count <= MAX_TOPIC_SYLLABLES:
                     seen.add(topic.lower())
                     topics.append((topic, count))
                     break
@@ -501,7 +503,8 @@ class BuiltinLyricWriter:
     """Writes original lyrics offline in English, Dutch or Swedish from a phrase book."""
 
     def __init__(self, persona: Persona) -> None:
-        self.persona = persona
+        """Takes the persona as every lyric engine's factory does, but keeps nothing:
+        :meth:`write` reads the persona it is given."""
 
     def write(self, request: SongRequest, persona: Persona, rng: np.random.Generator) -> Lyrics:
         language = persona.language

@@ -1,76 +1,76 @@
-"""A small ctypes binding to espeak-ng, shipped by the ``espeakng-loader`` wheel.
+"""espeak-ng, shipped by the ``espeakng-loader`` wheel: text to phonemes, phonemes to speech.
 
-In-process: text → phoneme mnemonics (for lyrics in any language espeak-ng knows) and
-phoneme mnemonics → speech with the time each phoneme starts (for checks). The singer speaks
-in a fresh process instead (:mod:`vartist.lyrics.espeak_native` says why). The C interface is
-spelt out once, in ``espeak_native``; espeak-ng keeps global state, so every call here holds
-one lock.
+Text → phoneme mnemonics (for lyrics in any language espeak-ng knows) runs in this process
+through ctypes. Speech runs in a fresh process (:mod:`vartist.lyrics.espeak_native` says why),
+the same way for the singer and for the checks. The C interface is spelt out once, in
+``espeak_native``; espeak-ng keeps global C state, so this process holds one instance and every
+call into it holds one lock.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from vartist.errors import MissingDependencyError, VartistError
 from vartist.lyrics import espeak_native as native
+from vartist.lyrics.mnemonics import is_pause
 
 _PHONEME_SEPARATOR = "_"
 _IPA_OUTPUT = 0x02  # espeak_TextToPhonemes phonememode bit: IPA instead of mnemonics
-
-# Tokens in espeak-ng's phoneme output that are pauses or boundaries, not sounds.
-_PAUSE_TOKENS = {"", "!", "|", "||", "_", "_:", "_!", "_|", "_^_"}
+DEFAULT_WORDS_PER_MINUTE = 175
+"""espeak-ng's own default speaking rate."""
+_SPEAKER = Path(native.__file__)
+_SPEAKER_TIMEOUT_SECONDS = 120.0
 
 
 class EspeakError(VartistError):
-    """espeak-ng cannot do what was asked (unknown language, no library)."""
+    """espeak-ng cannot do what was asked (unknown language, no library, no helper process)."""
 
 
 @dataclass(frozen=True)
 class Speech:
-    samples: npt.NDArray[np.float32]
+    """One phoneme string spoken by espeak-ng."""
+
+    samples: npt.NDArray[np.float64]
     """Mono speech in [-1, 1]."""
     sample_rate: int
     phoneme_starts: tuple[tuple[str, int], ...]
     """(mnemonic, first sample) for each phoneme espeak-ng spoke, pauses included."""
 
 
+def _library_paths() -> tuple[str, str]:
+    """espeak-ng's shared library and its data folder."""
+    try:
+        import espeakng_loader
+    except ImportError:
+        raise MissingDependencyError(
+            "phonetics and the embedded singer", "pip install espeakng-loader"
+        ) from None
+    return str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
+
+
 class _Espeak:
+    """espeak-ng loaded into this process, for text to phonemes."""
+
     def __init__(self) -> None:
         try:
-            import espeakng_loader
-        except ImportError:
-            raise MissingDependencyError(
-                "phonetics and the embedded singer", "pip install espeakng-loader"
-            ) from None
-        try:
-            self._lib, rate = native.initialise(
-                str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
-            )
+            self._lib, _ = native.initialise(*_library_paths())
         except (OSError, RuntimeError) as exc:
             raise EspeakError(
                 f"espeak-ng failed to load ({exc}); reinstall espeakng-loader"
             ) from None
-        self.sample_rate = rate
-        self.lock = threading.Lock()
         self._voice = ""
-        self._chunks: list[npt.NDArray[np.int16]] = []
-        self._phonemes: list[tuple[str, int]] = []
-        # keep a reference: ctypes frees callbacks that Python no longer holds
-        self._callback = native.SynthCallback(self._on_audio)
-        self._lib.espeak_SetSynthCallback(self._callback)
-
-    def _on_audio(self, wav: Any, count: int, events: Any) -> int:
-        if count > 0:
-            self._chunks.append(np.ctypeslib.as_array(wav, (count,)).copy())
-        self._phonemes.extend(native.phoneme_events(events))
-        return 0
 
     def set_voice(self, language: str) -> None:
         if language == self._voice:
@@ -90,51 +90,37 @@ class _Espeak:
                 clauses.append(result.decode("utf-8", "replace"))
         return " ".join(clauses)
 
-    def synthesize(self, text: str, language: str, words_per_minute: int, pitch: int) -> Speech:
-        self.set_voice(language)
-        self._lib.espeak_SetParameter(native.PARAM_RATE, words_per_minute, 0)
-        self._lib.espeak_SetParameter(native.PARAM_PITCH, pitch, 0)
-        # a flat pitch range gives monotone speech, so the singer knows its F0 without tracking it
-        self._lib.espeak_SetParameter(native.PARAM_RANGE, 0, 0)
-        self._chunks, self._phonemes = [], []
-        data = text.encode("utf-8")
-        self._lib.espeak_Synth(
-            data,
-            len(data) + 1,
-            0,
-            native.POS_CHARACTER,
-            0,
-            native.CHARS_UTF8 | native.PHONEMES_INPUT,
-            None,
-            None,
-        )
-        self._lib.espeak_Synchronize()
-        pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
-        return Speech((pcm.astype(np.float32) / 32768.0), self.sample_rate, tuple(self._phonemes))
+
+_lock = threading.Lock()
+_instance: _Espeak | None = None
 
 
-@lru_cache(maxsize=1)
-def _engine() -> _Espeak:
-    return _Espeak()
+@contextmanager
+def _engine() -> Iterator[_Espeak]:
+    """The process's one espeak-ng, created on first use and held exclusively while in use:
+    its C state is global, so two instances (or two threads) would share it."""
+    global _instance
+    with _lock:
+        if _instance is None:
+            _instance = _Espeak()
+        yield _instance
 
 
 def split_phonemes(word_output: str) -> list[str]:
     """Split one word of espeak-ng's separated output into phoneme tokens, pauses dropped."""
-    return [tok for tok in word_output.split(_PHONEME_SEPARATOR) if tok not in _PAUSE_TOKENS]
+    return [tok for tok in word_output.split(_PHONEME_SEPARATOR) if not is_pause(tok)]
 
 
 def text_to_phonemes(text: str, language: str, ipa: bool = False) -> list[list[str]]:
     """Phoneme tokens per spoken word: mnemonics (stress marks ' and , kept) or IPA."""
-    engine = _engine()
-    with engine.lock:
+    with _engine() as engine:
         output = engine.text_to_phonemes(text, language, ipa)
     words = [split_phonemes(w) for w in output.split()]
     return [w for w in words if w]
 
 
 def has_language(language: str) -> bool:
-    engine = _engine()
-    with engine.lock:
+    with _engine() as engine:
         try:
             engine.set_voice(language)
         except EspeakError:
@@ -142,10 +128,61 @@ def has_language(language: str) -> bool:
     return True
 
 
-def speak_phonemes(
-    mnemonics: str, language: str, words_per_minute: int = 160, pitch: int = 50
-) -> Speech:
-    """Speak a string of phoneme mnemonics (words separated by spaces) on a monotone."""
-    engine = _engine()
-    with engine.lock:
-        return engine.synthesize(f"[[{mnemonics}]]", language, words_per_minute, pitch)
+def speak_in_fresh_process(
+    words: Sequence[str],
+    language: str,
+    f0: float,
+    words_per_minute: int = DEFAULT_WORDS_PER_MINUTE,
+) -> list[Speech]:
+    """Speak phoneme strings (mnemonics, words separated by spaces) on a constant F0 in a new
+    espeak-ng process: one :class:`Speech` per string, in the order given.
+
+    What a string sounds like depends only on the strings before it in ``words``, never on
+    anything spoken earlier in this process.
+    """
+    if not sys.executable:
+        raise EspeakError(
+            "espeak-ng speaks in a helper Python process, but this interpreter does not know "
+            "its own executable (sys.executable is empty); run vartist from a regular Python "
+            "installation"
+        )
+    library, data = _library_paths()
+    request = {
+        "language": language,
+        "words_per_minute": words_per_minute,
+        "f0": round(f0),
+        "words": list(words),
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", str(_SPEAKER), library, data],
+            input=json.dumps(request).encode(),
+            capture_output=True,
+            timeout=_SPEAKER_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise EspeakError(
+            f"could not run espeak-ng in a helper process ({error}); "
+            "check that Python can start subprocesses here"
+        ) from None
+    if done.returncode == 2:
+        raise EspeakError(done.stderr.decode("utf-8", "replace").strip())
+    header_line, _, pcm = done.stdout.partition(b"\n")
+    if done.returncode != 0 or not header_line:
+        detail = done.stderr.decode("utf-8", "replace").strip()[-300:]
+        raise EspeakError(
+            f"espeak-ng's helper process failed (exit status {done.returncode}): {detail}; "
+            "reinstall espeakng-loader if this persists"
+        )
+    header = json.loads(header_line)
+    rate = int(header["sample_rate"])
+    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float64) / 32768.0
+    spoken = []
+    offset = 0
+    for word in header["words"]:
+        count = int(word["samples"])
+        starts = tuple((str(name), int(sample)) for name, sample in word["phonemes"])
+        spoken.append(Speech(audio[offset : offset + count], rate, starts))
+        offset += count
+    return spoken

@@ -2,8 +2,8 @@
 
 This module is the one place that spells out espeak-ng's ABI (constants, the event struct,
 voice selection). :mod:`vartist.lyrics.espeak` imports it for in-process use (text to
-phonemes). It also runs as a script, ``python -I -S espeak_native.py LIBRARY DATA``, which
-starts in milliseconds because it needs nothing outside the standard library.
+phonemes) and runs it as a script for speech, ``python -I -S espeak_native.py LIBRARY DATA``,
+which starts in milliseconds because it needs nothing outside the standard library.
 
 Why a fresh process: espeak-ng keeps hidden state between utterances inside one process (a
 glottal-cycle counter that modulates alternate cycles, a pitch-flutter index), so the same word
@@ -37,8 +37,6 @@ POS_CHARACTER = 1
 EVENT_LIST_TERMINATED = 0
 EVENT_PHONEME = 7
 PARAM_RATE = 1
-PARAM_PITCH = 3
-PARAM_RANGE = 4
 
 
 class Event(ctypes.Structure):

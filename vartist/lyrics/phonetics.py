@@ -17,14 +17,16 @@ from functools import lru_cache
 from vartist.lyrics import espeak, hyphenation
 from vartist.lyrics.cmu import arpabet
 from vartist.lyrics.errors import LyricsError
-from vartist.lyrics.text import HYPHEN, base_language, check_script, clean_line, split_words
+from vartist.lyrics.mnemonics import base_mnemonic, is_vowel, split_stress
+from vartist.lyrics.text import (
+    HYPHEN,
+    base_language,
+    check_script,
+    clean_line,
+    split_words,
+    word_set,
+)
 from vartist.lyrics.types import Line, Syllable, Word
-
-
-def _words(text: str) -> frozenset[str]:
-    """A set of words written as one space-separated string (long lists read better so)."""
-    return frozenset(text.split())
-
 
 # ARPABET → espeak-ng en-us mnemonics. Vowels whose quality depends on stress are handled in
 # _english_mnemonic; every mnemonic here gives a phoneme event in espeak-ng's en-us voice.
@@ -60,24 +62,24 @@ _ENGLISH_ONSETS: frozenset[tuple[str, ...]] = frozenset(
 
 # One-syllable function words carry no metrical stress (the composer may put them anywhere).
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": _words(
+    "en": word_set(
         """a an the of to in on at by for from with as than and or nor but so if that
         my your his her its our their me you him us them it i we he she they
         is am are was were be been can could will would shall should may might must do does
         did has have had i'm you're we're they're it's he's she's i'll you'll we'll i've
         you've we've i'd you'd this these those"""
     ),
-    "nl": _words(
+    "nl": word_set(
         """de het een en of maar dat die dit van in op aan met voor naar uit bij om te tot
         ik je jij u hij zij ze we wij het mijn jouw je zijn haar ons me mij ben is was
         bent zijn heb hebt had kan kon wil wou zal zou als dan"""
     ),
-    "sv": _words(
+    "sv": word_set(
         """en ett den det de och men att som i på av till för med om från vid
         jag du han hon vi ni dem mig dig sig oss er min din sin mitt ditt vårt
         är var har ska kan vill får"""
     ),
-    "de": _words(
+    "de": word_set(
         """der die das den dem des ein eine einen und oder aber dass in im an am auf mit
         von vom zu zum zur für aus bei nach ich du er sie es wir ihr mich dich mein dein
         bin bist ist sind war hat hab kann will"""
@@ -86,16 +88,12 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
 
 _IPA_VOWELS = frozenset("aeiouyæɑɒɐɔəɘɚɛɜɝɞɤɨɪɯɵøœɶʉʊʌʏᵻᵿɷä")
 _SYLLABIC_MARKS = frozenset("\u0329\u030d")
-# first characters of espeak-ng mnemonics that are vowels, for words whose IPA does not align
-_MNEMONIC_VOWELS = frozenset("aeiouyAEIOUVWY@3&0236789")
-_STRESS_MARKS = {"'": 1, ",": 2}
-_UNMARKED = "%="  # espeak-ng's other marks: "unstressed", "stress the syllable before"
 
 # Sonority classes for splitting consonant clusters in languages without an onset table.
-_LIQUIDS = _words("l r R ɾ ɹ ʁ ʀ ɫ ʎ ɭ ɽ r` **")
-_GLIDES = _words("j w v# ʋ ɥ ɰ")
-_SIBILANTS = _words("s S z Z ʃ ɕ ʂ ʒ S; sx ɧ")
-_STOPS = _words("p b t d k g ɡ c ɟ q ?")
+_LIQUIDS = word_set("l r R ɾ ɹ ʁ ʀ ɫ ʎ ɭ ɽ r` **")
+_GLIDES = word_set("j w v# ʋ ɥ ɰ")
+_SIBILANTS = word_set("s S z Z ʃ ɕ ʂ ʒ S; sx ɧ")
+_STOPS = word_set("p b t d k g ɡ c ɟ q ?")
 
 
 @dataclass(frozen=True)
@@ -153,14 +151,6 @@ def _english_syllables(phones: Sequence[str]) -> list[_RawSyllable]:
 # Any language: espeak-ng
 
 
-def _strip_stress(token: str) -> tuple[str, int]:
-    stress = 0
-    while len(token) > 1 and (token[0] in _STRESS_MARKS or token[0] in _UNMARKED):
-        stress = max(stress, _STRESS_MARKS.get(token[0], 0))
-        token = token[1:]
-    return token, stress
-
-
 def _merge_modifiers(tokens: list[str]) -> list[str]:
     """Join espeak-ng's separate ";" (palatalised) to the consonant before it; drop switches."""
     merged: list[str] = []
@@ -168,8 +158,8 @@ def _merge_modifiers(tokens: list[str]) -> list[str]:
         if token.startswith("(") and token.endswith(")"):
             continue  # "(en)" … "(nl)": espeak-ng switched language for a borrowed word
         if token == ";":
-            last = merged[-1].lstrip("',") if merged else ""
-            if last and last[0] not in _MNEMONIC_VOWELS:
+            last = base_mnemonic(merged[-1]) if merged else ""
+            if last and not is_vowel(last):
                 merged[-1] += ";"
             continue
         merged.append(token)
@@ -217,7 +207,7 @@ def _espeak_syllables(word: str, language: str) -> list[_RawSyllable]:
     tokens: list[str] = []
     stresses: list[int] = []
     for token in mnemonics:
-        bare, stress = _strip_stress(token)
+        bare, stress = split_stress(token)
         if bare:
             tokens.append(bare)
             stresses.append(stress)
@@ -225,9 +215,10 @@ def _espeak_syllables(word: str, language: str) -> list[_RawSyllable]:
         return []
     if len(ipa) == len(tokens):
         vowels = [_ipa_is_vowel(t) for t in ipa]
-        classes = [_strip_stress(t)[0] for t in ipa]
+        classes = [split_stress(t)[0] for t in ipa]
     else:
-        vowels = [t[0] in _MNEMONIC_VOWELS or t.endswith("-") for t in tokens]
+        # IPA that does not align: the mnemonics say it, a syllabic consonant ('n-') included
+        vowels = [is_vowel(t) or t.endswith("-") for t in tokens]
         classes = tokens
     nuclei = [i for i, v in enumerate(vowels) if v]
     if not nuclei:

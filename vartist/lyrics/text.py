@@ -16,19 +16,21 @@ _HYPHENS = {"\u2010", "\u2011"}
 # emoji sequences glue their pictures with these; they are invisible marks, not text
 _EMOJI_GLUE = {"\u200d", "\u20e3"} | {chr(c) for c in range(0xFE00, 0xFE10)}
 
+
+def word_set(text: str) -> frozenset[str]:
+    """The words of a whitespace-separated list: long word lists read better written so."""
+    return frozenset(text.split())
+
+
 # Scripts each language is written in, keyed by the language's base code (before "-").
 # Languages missing here accept any script: espeak-ng will say whether it can read them.
 _LATIN = frozenset({"Latin"})
 
 
-def _codes(text: str) -> list[str]:
-    return text.split()
-
-
 SCRIPTS_BY_LANGUAGE: dict[str, frozenset[str]] = {
     **{
         code: _LATIN
-        for code in _codes(
+        for code in word_set(
             "af ca cs cy da de en eo es et eu fi fr ga gd gl hr hu id is it la lb lt lv ms mt "
             "nb nl nn no pl pt ro sk sl sq sv sw tr vi"
         )

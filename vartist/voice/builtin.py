@@ -21,10 +21,11 @@ import numpy as np
 import numpy.typing as npt
 import pyworld as pw
 
-from vartist.audio import Audio
+from vartist.audio import Audio, db_to_gain
 from vartist.composer.score import Score
 from vartist.persona import Persona, VoiceConfig
-from vartist.voice.contour import PitchedNote, midi_to_hz_array, sung_pitch_track
+from vartist.pitch import midi_to_hz
+from vartist.voice.contour import PitchedNote, sung_pitch_track
 from vartist.voice.engine import singers
 from vartist.voice.performance import (
     PerformancePlan,
@@ -131,13 +132,12 @@ class BuiltinSinger:
         samples = np.zeros(round(duration * voice.output_rate))
         if groups:
             fft_size = voice.synthesis_fft_size(speech_rate)
-            sung = self._synthesize(
-                plan, midi_to_hz_array(pitch), bank, voice.output_rate, fft_size
-            )
+            f0_hz = midi_to_hz(pitch)
+            sung = self._synthesize(plan, f0_hz, bank, voice.output_rate, fft_size)
             samples += sung[: samples.size]
         peak = float(np.max(np.abs(samples))) if samples.size else 0.0
         if peak > 0:
-            samples *= 10 ** (PEAK_DBFS / 20) / peak
+            samples *= db_to_gain(PEAK_DBFS) / peak
         phonemes = tuple(sorted(plan.phonemes, key=lambda p: (p.start, p.end)))
         return VocalTake(Audio.mono(samples, voice.output_rate), phonemes, ENGINE_NAME)
 

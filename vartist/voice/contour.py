@@ -119,7 +119,3 @@ def sung_pitch_track(
             ramp = (1.0 - np.cos(np.pi * np.clip(since / VIBRATO_RAMP_SECONDS, 0.0, 1.0))) / 2.0
             track[first:last] += depth * ramp * np.sin(2.0 * np.pi * rate * since)
     return track
-
-
-def midi_to_hz_array(midi: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return np.asarray(440.0 * np.exp2((midi - 69.0) / 12.0), dtype=np.float64)

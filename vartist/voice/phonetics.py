@@ -13,21 +13,14 @@ from enum import IntEnum
 
 import numpy as np
 
-STRESS_MARKS = "',%="
-"""espeak-ng marks for primary, secondary, no and previous-syllable stress."""
+from vartist.lyrics.mnemonics import VOWEL_LETTERS, base_mnemonic, is_pause, is_vowel
 
-# Leading characters of vowel mnemonics across espeak-ng's languages: V is ʌ, & æ, 0 ɒ,
-# 8 ɵ, 2 ø, 9 œ, W œ/ø (nl, sv), Y ø (nl, sv), } ʉ, @ ə, 3 ɜ. Upper and lower case differ:
-# 'v' and 'w' are consonants.
-VOWEL_LETTERS = frozenset("aeiouyAEIOUVY@3&0289W}")
 _UNVOICED_LETTERS = frozenset("ptkfTsSxhCcX?")
 _VOICED_OBSTRUENT_LETTERS = frozenset("bdgvDzZQG")
-_SONORANT_LETTERS = frozenset("mnNlLrRjwJ")
 _UNVOICED_CLUSTERS = ("tS", "ts", "sx", "S;", "pf")
 _VOICED_CLUSTERS = ("dZ", "dz")
 _SONORANT_SPECIALS = ("t#", "v#", "r-", "l-", "n-", "m-")  # flaps, approximants, syllabics
 
-_PAUSE_TOKENS = frozenset({"", "_", "_:", "_!", "_|", "_^_", "|", "||", "!", "-"})
 LENGTH_MARK = ":"
 """A lone ':' token lengthens the phoneme before it (espeak-ng output for Swedish does this)."""
 
@@ -47,20 +40,11 @@ class PhoneKind(IntEnum):
         return self in (PhoneKind.VOICED_OBSTRUENT, PhoneKind.SONORANT, PhoneKind.VOWEL)
 
 
-def base_mnemonic(mnemonic: str) -> str:
-    """The mnemonic without stress marks: ``"'u:"`` → ``"u:"``."""
-    return "".join(ch for ch in mnemonic if ch not in STRESS_MARKS)
-
-
-def is_pause(mnemonic: str) -> bool:
-    return base_mnemonic(mnemonic) in _PAUSE_TOKENS
-
-
 def phone_kind(mnemonic: str) -> PhoneKind:
     """Classify one mnemonic on its own; a lone length mark counts as silence here
     (:func:`phone_kinds` gives it the kind of the phoneme it lengthens)."""
     base = base_mnemonic(mnemonic)
-    if base in _PAUSE_TOKENS or base == LENGTH_MARK:
+    if is_pause(base) or base == LENGTH_MARK:
         return PhoneKind.SILENCE
     if base.startswith(_SONORANT_SPECIALS):
         return PhoneKind.SONORANT
@@ -68,9 +52,9 @@ def phone_kind(mnemonic: str) -> PhoneKind:
         return PhoneKind.UNVOICED
     if base.startswith(_VOICED_CLUSTERS):
         return PhoneKind.VOICED_OBSTRUENT
-    first = base[0]
-    if first in VOWEL_LETTERS:
+    if is_vowel(base):
         return PhoneKind.VOWEL
+    first = base[0]
     if first in _UNVOICED_LETTERS:
         return PhoneKind.UNVOICED
     if first in _VOICED_OBSTRUENT_LETTERS:
@@ -92,7 +76,7 @@ def phone_kinds(mnemonics: Sequence[str]) -> tuple[PhoneKind, ...]:
 
 def is_diphthong(mnemonic: str) -> bool:
     """True for gliding vowels ('aI', 'eI', 'oU', 'Wy'), whose first part a singer holds."""
-    letters = [ch for ch in base_mnemonic(mnemonic) if ch.isalpha() or ch in "@3&0289}"]
+    letters = [ch for ch in base_mnemonic(mnemonic) if ch.isalpha() or ch in VOWEL_LETTERS]
     vowels = [ch for ch in letters if ch in VOWEL_LETTERS]
     return len(vowels) >= 2 and letters[0] in VOWEL_LETTERS
 

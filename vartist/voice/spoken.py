@@ -12,23 +12,16 @@ matter what was spoken before, which keeps the singer a pure function of its sco
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pyworld as pw
 
-from vartist.errors import MissingDependencyError
-from vartist.lyrics import espeak_native
-from vartist.lyrics.espeak import EspeakError
+from vartist.lyrics.espeak import speak_in_fresh_process
 from vartist.pitch import midi_to_hz
-from vartist.voice.errors import VoiceError
 from vartist.voice.phonetics import align_phoneme_events
 
 FRAME_PERIOD_MS = 5.0
@@ -46,8 +39,6 @@ SOURCE_F0_RANGE = (70.0, 180.0)
 """The constant F0 espeak-ng speaks at follows the persona's lowest note within these bounds:
 below 70 Hz CheapTrick would need a 2048-point FFT, above 180 Hz harmonics sample the envelope
 too sparsely."""
-_WORKER = Path(espeak_native.__file__)
-_WORKER_TIMEOUT_SECONDS = 120.0
 
 
 def source_f0_for(lowest_midi: int) -> float:
@@ -88,66 +79,6 @@ class RawWord:
     syllable_starts: tuple[int, ...]
 
 
-def _espeak_paths() -> tuple[str, str]:
-    try:
-        import espeakng_loader
-    except ImportError:
-        raise MissingDependencyError("the embedded singer", "pip install espeakng-loader") from None
-    return str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
-
-
-def speak_in_fresh_process(
-    words: Sequence[str], language: str, f0: float, words_per_minute: int = WORDS_PER_MINUTE
-) -> tuple[int, list[tuple[npt.NDArray[np.float64], tuple[tuple[str, int], ...]]]]:
-    """Speak phoneme strings with espeak-ng in a new process: (sample rate, [(samples in
-    [-1, 1], (mnemonic, first sample) per phoneme event), ...]) in the order given."""
-    if not sys.executable:
-        raise VoiceError(
-            "the embedded singer runs espeak-ng in a helper Python process, but this "
-            "interpreter does not know its own executable (sys.executable is empty); run "
-            "vartist from a regular Python installation"
-        )
-    library, data = _espeak_paths()
-    request = {
-        "language": language,
-        "words_per_minute": words_per_minute,
-        "f0": round(f0),
-        "words": list(words),
-    }
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-S", str(_WORKER), library, data],
-            input=json.dumps(request).encode(),
-            capture_output=True,
-            timeout=_WORKER_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise VoiceError(
-            f"the embedded singer could not run espeak-ng in a helper process ({error}); "
-            "check that Python can start subprocesses here"
-        ) from None
-    if done.returncode == 2:
-        raise EspeakError(done.stderr.decode("utf-8", "replace").strip())
-    header_line, _, pcm = done.stdout.partition(b"\n")
-    if done.returncode != 0 or not header_line:
-        detail = done.stderr.decode("utf-8", "replace").strip()[-300:]
-        raise VoiceError(
-            f"espeak-ng's helper process failed (exit status {done.returncode}): {detail}; "
-            "reinstall espeakng-loader if this persists"
-        )
-    header = json.loads(header_line)
-    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float64) / 32768.0
-    spoken: list[tuple[npt.NDArray[np.float64], tuple[tuple[str, int], ...]]] = []
-    offset = 0
-    for word in header["words"]:
-        count = int(word["samples"])
-        events = tuple((str(name), int(sample)) for name, sample in word["phonemes"])
-        spoken.append((audio[offset : offset + count], events))
-        offset += count
-    return int(header["sample_rate"]), spoken
-
-
 class SpeakingVoice:
     """espeak-ng in one language on a constant F0, feeding WORLD analysis."""
 
@@ -167,14 +98,17 @@ class SpeakingVoice:
         """Speak words, each given as its syllables' phonemes, all in one fresh espeak-ng."""
         flat_words = [[p for syllable in word for p in syllable] for word in words]
         # '|' keeps neighbouring mnemonics apart ('a' + 'I' must not become 'aI')
-        rate, spoken = speak_in_fresh_process(
-            ["|".join(flat) for flat in flat_words], self.language, self.source_f0
+        spoken = speak_in_fresh_process(
+            ["|".join(flat) for flat in flat_words],
+            self.language,
+            self.source_f0,
+            words_per_minute=WORDS_PER_MINUTE,
         )
         raw = []
-        for word, flat, (samples, events) in zip(words, flat_words, spoken, strict=True):
-            spans = align_phoneme_events(flat, events, samples.size)
+        for word, flat, speech in zip(words, flat_words, spoken, strict=True):
+            spans = align_phoneme_events(flat, speech.phoneme_starts, speech.samples.size)
             starts = tuple(np.cumsum([0] + [len(s) for s in word[:-1]]).tolist())
-            raw.append(RawWord(samples, rate, tuple(spans), starts))
+            raw.append(RawWord(speech.samples, speech.sample_rate, tuple(spans), starts))
         return raw
 
     def synthesis_fft_size(self, speech_rate: int) -> int:

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
+from vartist.lyrics.mnemonics import base_mnemonic, is_pause
+from vartist.lyrics.text import base_language
 from vartist.voice.errors import UnknownVisemeError
-from vartist.voice.phonetics import LENGTH_MARK, base_mnemonic, is_pause
+from vartist.voice.phonetics import LENGTH_MARK
 
 VISEMES: tuple[str, ...] = (
     "sil",
@@ -90,7 +92,7 @@ _BY_FIRST_LETTER: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# Where a language's espeak-ng mnemonics look like another class: keyed by language prefix.
+# Where a language's espeak-ng mnemonics look like another class: keyed by base language code.
 _LANGUAGE_OVERRIDES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "nl": {"w": "FF", "v#": "FF", "G": "kk", "Q": "kk", "x": "kk"},
@@ -98,10 +100,6 @@ _LANGUAGE_OVERRIDES: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "en": {"t#": "DD", "@L": "E", "n-": "nn"},
     }
 )
-
-
-def _language_prefix(language: str) -> str:
-    return language.split("-")[0].lower()
 
 
 def viseme_of(phoneme: str, language: str = "") -> str:
@@ -113,7 +111,7 @@ def viseme_of(phoneme: str, language: str = "") -> str:
     base = base_mnemonic(phoneme)
     if not base or is_pause(base) or base == LENGTH_MARK:
         return "sil"
-    overrides = _LANGUAGE_OVERRIDES.get(_language_prefix(language), {})
+    overrides = _LANGUAGE_OVERRIDES.get(base_language(language), {})
     for length in (3, 2, 1):
         if base[:length] in overrides:
             return overrides[base[:length]]

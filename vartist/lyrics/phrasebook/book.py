@@ -11,11 +11,6 @@ MOODS: tuple[Mood, ...] = ("verse", "pre-chorus", "chorus", "bridge")
 THING = "{thing}"
 
 
-def words(text: str) -> frozenset[str]:
-    """A word set written as one whitespace-separated string."""
-    return frozenset(text.split())
-
-
 def lines(text: str) -> tuple[str, ...]:
     """Phrases written one per line; blank lines and surrounding spaces are ignored."""
     return tuple(stripped for line in text.splitlines() if (stripped := line.strip()))

@@ -8,10 +8,10 @@ from vartist.lyrics.phrasebook.book import (
     PromptVocabulary,
     groups,
     lines,
-    words,
 )
+from vartist.lyrics.text import word_set
 
-_MASS_NOUNS = words(
+_MASS_NOUNS = word_set(
     """love rain snow music time freedom hope peace water sunshine summer winter spring autumn
     heartbreak life money gold silver darkness silence coffee wine home paradise midnight
     moonlight starlight daylight gravity nature heaven thunder lightning fire smoke dust glory
@@ -22,7 +22,7 @@ _MASS_NOUNS = words(
 # abstract nouns ("friendship", "kingdom", "sadness") need no article either
 _ABSTRACT_ENDINGS = ("ship", "dom", "ness", "hood")
 # nouns that end like a gerund; any other "-ing" head is an activity, sung bare ("dancing")
-_ING_NOUNS = words(
+_ING_NOUNS = word_set(
     """morning evening ceiling building wedding feeling ending beginning painting wing king
     ring string swing thing spring offspring darling"""
 )
@@ -44,7 +44,7 @@ def _complete(phrase: list[str]) -> str:
 
 
 VOCABULARY = PromptVocabulary(
-    stopwords=words(
+    stopwords=word_set(
         """a an the of to in on at by for from with about as than and or nor but so if that
         this these those my your his her its our their me you him us them it i we he she they
         is am are was were be been being can could will would shall should may might must do
@@ -57,8 +57,8 @@ VOCABULARY = PromptVocabulary(
         until till since toward towards against among during inside outside upon beneath
         below above beside away back tonight today"""
     ),
-    determiners=words("a an the my your his her our their this that these those"),
-    adjectives=words(
+    determiners=word_set("a an the my your his her our their this that these those"),
+    adjectives=word_set(
         """sad happy slow fast upbeat dark bright lonely old new young cold warm hot big small
         little long short last first late early wild sweet soft loud quiet lost broken
         beautiful rainy sunny stormy golden silver blue red green black white gray grey pink
@@ -440,5 +440,5 @@ ENGLISH = PhraseBook(
     things=THINGS,
     vocabulary=VOCABULARY,
     title_case=True,
-    minor_words=words("a an the and but or nor of in on at to for with by from as"),
+    minor_words=word_set("a an the and but or nor of in on at to for with by from as"),
 )

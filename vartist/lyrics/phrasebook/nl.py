@@ -8,18 +8,18 @@ from vartist.lyrics.phrasebook.book import (
     PromptVocabulary,
     groups,
     lines,
-    words,
 )
+from vartist.lyrics.text import word_set
 
 # Common "het" nouns; any other bare noun from a prompt takes "de", which is right for most
 # Dutch nouns and for every plural.
-_HET_NOUNS = words(
+_HET_NOUNS = word_set(
     """huis licht water strand land hart leven meer bos veld dorp raam bed park feest lied
     liedje geluk zand gras ijs vuur verhaal boek kind meisje jongetje station café eiland
     plein paard schip vliegtuig orkest gevoel verlangen verdriet donker geheim moment
     ochtendlicht maanlicht zonlicht avondrood noorderlicht hemelrijk paradijs"""
 )
-_BARE_NOUNS = words(
+_BARE_NOUNS = word_set(
     """liefde regen sneeuw muziek tijd vrijheid hoop vrede zomer winter lente herfst thuis
     zonneschijn middernacht"""
 )
@@ -36,7 +36,7 @@ def _complete(phrase: list[str]) -> str:
 
 
 VOCABULARY = PromptVocabulary(
-    stopwords=words(
+    stopwords=word_set(
         """de het een en of maar dat die dit deze van in op aan met voor naar uit bij om te
         tot over onder door tegen zonder ik je jij u hij zij ze we wij mijn jouw zijn haar
         ons onze hun me mij jullie is was ben bent zijn waren heb hebt heeft hebben had kan
@@ -47,8 +47,8 @@ VOCABULARY = PromptVocabulary(
         na achter naast tussen langs rond sinds tijdens binnen buiten boven beneden via
         vanaf vanuit weg terug vanavond vandaag"""
     ),
-    determiners=words("de het een mijn jouw je zijn haar ons onze hun deze dit die dat"),
-    adjectives=words(
+    determiners=word_set("de het een mijn jouw je zijn haar ons onze hun deze dit die dat"),
+    adjectives=word_set(
         """droevig blij traag snel donker helder eenzaam oud oude nieuw nieuwe jong jonge koud
         koude warm warme groot grote klein kleine lang lange kort korte laat late vroeg wild
         wilde zoet zacht zachte luid stil stille verloren gebroken mooi mooie blauw blauwe

@@ -8,8 +8,8 @@ from vartist.lyrics.phrasebook.book import (
     PromptVocabulary,
     groups,
     lines,
-    words,
 )
+from vartist.lyrics.text import word_set
 
 
 def _complete(phrase: list[str]) -> str:
@@ -19,7 +19,7 @@ def _complete(phrase: list[str]) -> str:
 
 
 VOCABULARY = PromptVocabulary(
-    stopwords=words(
+    stopwords=word_set(
         """en ett den det de och eller men att som i på av till för med om från vid över
         under genom mot utan jag du han hon vi ni dem mig dig sig oss er min mitt mina din
         ditt dina vår vårt våra är var vara har hade kan kunde vill ska skulle inte ingen
@@ -29,8 +29,8 @@ VOCABULARY = PromptVocabulary(
         efter före bakom bredvid mellan längs runt sedan inom utanför ovanför nedanför
         hos bland bort tillbaka sent tidigt ikväll idag"""
     ),
-    determiners=words("en ett den det de min mitt mina din ditt dina vår vårt våra denna detta"),
-    adjectives=words(
+    determiners=word_set("en ett den det de min mitt mina din ditt dina vår vårt våra denna detta"),
+    adjectives=word_set(
         """ledsen glad långsam snabb mörk ensam gammal gamla ny nya ung unga kall kalla
         varm varma stor stora liten lilla lång långa kort sen sena tidig vild vilda söt mjuk
         hög tyst förlorad trasig vacker vackra blå röd svart vit grå tom öppen fri gyllene
