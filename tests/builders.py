@@ -44,14 +44,26 @@ def melody_score(
         for i, (pitch, ref) in enumerate(zip(pitches, refs, strict=True))
     )
     total = lead_in_beats + len(notes) * beats_per_note + 4.0
+    return verse_score(lyrics, notes, total, tempo, parts)
+
+
+def verse_score(
+    lyrics: Lyrics,
+    notes: tuple[VocalNote, ...],
+    total_beats: float,
+    tempo: float = 100.0,
+    parts: tuple[Part, ...] = (),
+) -> Score:
+    """A C-major score of one verse over one C chord, ``total_beats`` long, singing ``notes``."""
+    pitches = [n.pitch for n in notes]
     return Score(
         title="test",
         genre="pop",
         tempo=tempo,
         beats_per_bar=4,
         key=Key(0, "major"),
-        sections=(SectionSpan("verse", 0.0, total, 0, "verse 1"),),
-        chords=(Chord(0.0, total, 0, "maj", "C"),),
+        sections=(SectionSpan("verse", 0.0, total_beats, 0, "verse 1"),),
+        chords=(Chord(0.0, total_beats, 0, "maj", "C"),),
         vocal=notes,
         parts=parts,
         lyrics=lyrics,

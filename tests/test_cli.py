@@ -14,6 +14,8 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parent.parent
 NOVA = ROOT / "examples/personas/nova.toml"
+PAPER_BOAT = ("sing", "a paper boat on a river", "--persona", str(NOVA), "--seed", "5")
+"""One request sung twice: by the module's fixture and by the same-seed test."""
 
 
 def vartist(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -29,18 +31,7 @@ def vartist(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def sung(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("sing")
-    result = vartist(
-        "sing",
-        "a paper boat on a river",
-        "--persona",
-        str(NOVA),
-        "--seed",
-        "5",
-        "--out",
-        "song",
-        "--stems",
-        cwd=work,
-    )
+    result = vartist(*PAPER_BOAT, "--out", "song", "--stems", cwd=work)
     assert result.returncode == 0, result.stderr
     return work / "song"
 
@@ -83,17 +74,7 @@ def test_sing_writes_master_midi_lrc_json_and_stems(sung: Path) -> None:
 
 
 def test_sing_twice_with_one_seed_gives_identical_audio(sung: Path, tmp_path: Path) -> None:
-    result = vartist(
-        "sing",
-        "a paper boat on a river",
-        "--persona",
-        str(NOVA),
-        "--seed",
-        "5",
-        "--out",
-        "again",
-        cwd=tmp_path,
-    )
+    result = vartist(*PAPER_BOAT, "--out", "again", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "again/song.wav").read_bytes() == (sung / "song.wav").read_bytes()
 

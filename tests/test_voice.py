@@ -17,15 +17,15 @@ import numpy.typing as npt
 import pytest
 import pyworld
 
-from tests.builders import syllable
+from tests.builders import one_line_lyrics, syllable, verse_score
 from tests.measure import PitchTrack, cents, track_pitch
 from vartist.audio import Audio
-from vartist.composer.score import Chord, Score, SectionSpan, SyllableRef, VocalNote
+from vartist.composer.score import Score, SyllableRef, VocalNote
 from vartist.lyrics import espeak
 from vartist.lyrics.espeak import EspeakError
-from vartist.lyrics.types import Line, Lyrics, Section, Syllable, Word
+from vartist.lyrics.types import Syllable
 from vartist.persona import Persona
-from vartist.pitch import Key, midi_to_hz
+from vartist.pitch import midi_to_hz
 from vartist.voice import (
     VISEMES,
     BuiltinSinger,
@@ -59,9 +59,7 @@ class Sung:
 def line_score(events: Sequence[Sung], language: str, tempo: float = 100.0) -> Score:
     """A one-line song that starts after two beats and ends two beats after its last note."""
     syllables = [e.what for e in events if isinstance(e.what, Syllable)]
-    words = tuple(Word(s.text, (s,)) for s in syllables)
-    text = " ".join(s.text for s in syllables)
-    lyrics = Lyrics("test", language, (Section("verse", (Line(text, words, "A"),)),), "test")
+    lyrics = one_line_lyrics(syllables, language)
     beat, word, notes = 2.0, -1, []
     for event in events:
         if event.what == REST:
@@ -72,21 +70,7 @@ def line_score(events: Sequence[Sung], language: str, tempo: float = 100.0) -> S
         ref = SyllableRef(0, 0, word, 0)
         notes.append(VocalNote(beat, event.beats, event.pitch, ref, melisma=event.what == MELISMA))
         beat += event.beats
-    total = beat + 2.0
-    pitches = [n.pitch for n in notes]
-    return Score(
-        title="test",
-        genre="pop",
-        tempo=tempo,
-        beats_per_bar=4,
-        key=Key(0, "major"),
-        sections=(SectionSpan("verse", 0.0, total, 0, "verse 1"),),
-        chords=(Chord(0.0, total, 0, "maj", "C"),),
-        vocal=tuple(notes),
-        parts=(),
-        lyrics=lyrics,
-        vocal_range=(min(pitches), max(pitches)),
-    )
+    return verse_score(lyrics, tuple(notes), beat + 2.0, tempo)
 
 
 def persona(low: str = "A3", high: str = "E5", **voice: object) -> Persona:
