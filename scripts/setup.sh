@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Creates .venv and installs vartist with its test tools. Safe to run again: it reinstalls
-# only when pyproject.toml changed since the last successful run.
+# Creates .venv and installs vartist. Safe to run again: it reinstalls only when pyproject.toml or
+# the chosen extras changed since the last successful run.
+#
+#   scripts/setup.sh          what singing needs (the embedded engines: no torch, no weights)
+#   scripts/setup.sh test     also the neural stack, the test runner and the linters
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+profile="${1:-sing}"
+case "$profile" in
+    sing) spec="." ;;
+    test) spec=".[test]" ;;
+    *)
+        echo "unknown setup profile '$profile'; use 'sing' (default) or 'test'" >&2
+        exit 2
+        ;;
+esac
 
 python=""
 for candidate in python3.11 python3.12 python3.10 python3; do
@@ -22,11 +35,22 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
 
+# The stamp holds the pyproject hash and every profile installed against it: the test profile
+# includes everything the sing profile installs, so either satisfies a later 'sing'.
 stamp=.venv/.vartist-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "installing vartist and its dependencies into .venv (the first time takes a few minutes)" >&2
+hash=$(sha256sum pyproject.toml | cut -d' ' -f1)
+installed=""
+if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$hash" ]; then
+    installed=$(tail -n +2 "$stamp")
+fi
+satisfied=no
+if grep -qx "$profile" <<<"$installed" || { [ "$profile" = sing ] && grep -qx test <<<"$installed"; }; then
+    satisfied=yes
+fi
+if [ "$satisfied" = no ]; then
+    echo "installing vartist ($profile) into .venv (the first time takes a few minutes)" >&2
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[dev]"
-    echo "$want" > "$stamp"
+    .venv/bin/python -m pip install --quiet -e "$spec"
+    { echo "$hash"; [ -n "$installed" ] && echo "$installed"; echo "$profile"; } >"$stamp.new"
+    mv "$stamp.new" "$stamp"
 fi

@@ -1,16 +1,22 @@
-"""Measurements the tests make on rendered audio: F0 tracks, loudness, true peak."""
+"""Measurements the tests compare the code against, each from a source the code does not use
+the same way: F0 tracks, loudness and true peak of rendered audio; syllables and rhymes of
+lyrics from CMUdict (read by ``pronouncing``), spelling, and espeak-ng's IPA."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pronouncing
 import pyloudnorm
 import pyworld
 import soxr
 
 from vartist.audio import Audio
+from vartist.lyrics import espeak
 
 FRAME_SECONDS = 0.005
 
@@ -62,3 +68,82 @@ def true_peak_dbtp(audio: Audio) -> float:
         audio.samples.T.astype(np.float64), audio.sample_rate, audio.sample_rate * 4
     )
     return float(20.0 * np.log10(np.max(np.abs(oversampled)) + 1e-12))
+
+
+# ------------------------------------------------------------------------------------------------
+# Lyrics
+
+
+def cmudict_syllables(word: str) -> int | None:
+    """Syllables of the first CMUdict pronunciation of each hyphen-joined part of ``word``, or
+    None when CMUdict lacks a part."""
+    total = 0
+    for part in filter(None, word.lower().split("-")):
+        pronunciations = pronouncing.phones_for_word(part)
+        if not pronunciations:
+            return None
+        total += pronouncing.syllable_count(pronunciations[0])
+    return total
+
+
+def cmudict_rhyme(word: str) -> str | None:
+    """The first CMUdict pronunciation of ``word`` from its last stressed vowel on, stress digits
+    dropped ("yesterday" and "day" rhyme), or None when CMUdict lacks the word."""
+    pronunciations = pronouncing.phones_for_word(word.lower())
+    if not pronunciations:
+        return None
+    return re.sub(r"\d", "", pronouncing.rhyming_part(pronunciations[0]))
+
+
+IPA_VOWELS = frozenset("aeiouyæɑɒɐɔəɘɚɛɜɝɞɤɨɪɯɵøœɶʉʊʌʏᵻ")
+"""IPA vowel letters: an oracle independent of vartist's espeak-ng mnemonic tables."""
+_IPA_STRESS = ("ˈ", "ˌ")
+
+
+def _has_ipa_vowel(token: str) -> bool:
+    return any(c in IPA_VOWELS for c in unicodedata.normalize("NFD", token))
+
+
+def ipa_rhyme(word: str, language: str) -> tuple[str, ...]:
+    """espeak-ng's IPA for ``word`` from its last stressed vowel (primary or secondary, so a
+    compound rhymes on its last part: "natt", "sommarnatt"), else its last vowel, to the end,
+    stress marks dropped. Read from the IPA, not from the mnemonics vartist syllabifies."""
+    phones = [p for spoken in espeak.text_to_phonemes(word, language, ipa=True) for p in spoken]
+    vowels = [i for i, p in enumerate(phones) if _has_ipa_vowel(p)]
+    stressed = [i for i, p in enumerate(phones) if p.startswith(_IPA_STRESS)]
+    start = next(i for i in vowels if i >= stressed[-1]) if stressed else vowels[-1]
+    return tuple(p.lstrip("".join(_IPA_STRESS)) for p in phones[start:])
+
+
+# Dutch spellings of one vowel sound; any other two vowel letters in a row are two syllables
+# ("zo-als", "ra-di-o", "o-ce-aan"), and a diaeresis starts a new one ("ge-ëerd").
+_DUTCH_VOWEL_UNITS = (
+    *("aai", "ooi", "oei", "eeu", "ieu"),
+    *("aa", "ee", "oo", "uu", "ie", "oe", "eu", "ei", "ij", "ui", "ou", "au"),
+)
+_DUTCH_VOWELS = frozenset("aeiouyáéíóúàèâêôû")
+_SWEDISH_VOWELS = frozenset("aeiouyåäöé")
+# "-tion", "-sion", "-xion": the i belongs to the spelling of a sj-sound ("sta-tion")
+_SJ_SPELLING = re.compile(r"(?<=[tsx])i(?=on)")
+
+
+def written_syllables(word: str, language: str) -> int:
+    """Syllables of a Dutch or Swedish word counted from its spelling: one per vowel letter,
+    or per Dutch vowel digraph."""
+    lowered = _SJ_SPELLING.sub("", word.lower())
+    if language.startswith("sv"):
+        return sum(c in _SWEDISH_VOWELS for c in lowered)
+    if not language.startswith("nl"):
+        raise ValueError(f"no spelling rule for {language!r}")
+    count = 0
+    # each diaeresis letter becomes a break before its plain vowel
+    for piece in re.split(r"(?=[äëïöü])", lowered):
+        plain = unicodedata.normalize("NFD", piece).replace("\u0308", "")
+        i = 0
+        while i < len(plain):
+            if plain[i] in _DUTCH_VOWELS:
+                count += 1
+                i += next((len(u) for u in _DUTCH_VOWEL_UNITS if plain.startswith(u, i)), 1)
+            else:
+                i += 1
+    return count

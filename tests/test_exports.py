@@ -10,7 +10,7 @@ import mido
 import numpy as np
 import pytest
 
-from tests.test_composer import SONG, composed, make_section, persona_for
+from tests.builders import SILVER_SEA, ComposedScores, persona_for, stressed_section
 from vartist.composer import Score, compose, write_lrc, write_midi, write_musicxml
 from vartist.composer.export import MIDI_CHARSET, midi_key_signature
 from vartist.lyrics.types import Line, Lyrics, Section, Syllable, Word
@@ -28,7 +28,7 @@ def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message | mido.Meta
 
 
 @pytest.fixture(scope="module")
-def score() -> Score:
+def score(composed: ComposedScores) -> Score:
     return composed("pop", 7)
 
 
@@ -76,7 +76,9 @@ def test_vocals_carry_one_lyric_event_per_sung_syllable(score: Score, midi: mido
     events = _absolute(midi.tracks[-1])
     lyrics = [(t, m.text) for t, m in events if m.type == "lyrics"]
     ons = [(t, m.note) for t, m in events if m.type == "note_on" and m.velocity > 0]
-    syllables = sum(len(line.syllables) for section in SONG.sections for line in section.lines)
+    syllables = sum(
+        len(line.syllables) for section in SILVER_SEA.sections for line in section.lines
+    )
     assert len(lyrics) == syllables
     assert len(ons) == len(score.vocal) > syllables  # melismas sound but get no new lyric
     assert [p for _, p in ons] == [n.pitch for n in score.vocal]
@@ -152,7 +154,7 @@ def test_lrc_has_the_tags_and_one_timed_line_per_lyric_line(score: Score, tmp_pa
     timed = [m for line in text if (m := _LRC_LINE.match(line))]
     starts = [int(m[1]) * 60 + int(m[2]) + int(m[3]) / 100 for m in timed]
     expected = sorted(e.start for e in timeline.of("line"))
-    assert len(timed) == len(expected) == sum(len(s.lines) for s in SONG.sections)
+    assert len(timed) == len(expected) == sum(len(s.lines) for s in SILVER_SEA.sections)
     assert starts == sorted(starts)
     assert np.max(np.abs(np.array(starts) - np.array(expected))) <= 0.005 + 1e-9
     assert timed[0][4] == "I walk along the silver sea"
@@ -176,7 +178,7 @@ def test_musicxml_lead_sheet_reads_back_with_its_notes_lyrics_and_chords(tmp_pat
     lyrics = Lyrics(
         "Short",
         "en-us",
-        (make_section("chorus", "we are electric in the dark", "a beautiful forever"),),
+        (stressed_section("chorus", "we are electric in the dark", "a beautiful forever"),),
         "test",
     )
     persona = persona_for("pop", keys=("Eb major",))

@@ -11,6 +11,7 @@ import pronouncing
 import pyphen
 import pytest
 
+from tests.measure import IPA_VOWELS, cmudict_syllables, written_syllables
 from vartist.lyrics import espeak
 from vartist.lyrics.cmu import arpabet
 from vartist.lyrics.errors import LyricsError
@@ -92,8 +93,6 @@ def test_every_english_mnemonic_is_a_phoneme_espeak_speaks(
     assert len(speech.samples) > len(plain.samples)  # the phoneme takes time: it was sounded
 
 
-# IPA vowel letters, as an oracle independent of the mnemonic tables under test
-IPA_VOWELS = set("aeiouyæɑɒɐɔəɘɚɛɜɝɞɤɨɪɯɵøœɶʉʊʌʏᵻ")
 MNEMONIC_SAMPLES = {
     "en-us": "the quick brown fox jumps over the lazy dog singing of love and hope",
     "en-gb": "hot water bird thought cloth",
@@ -180,6 +179,32 @@ def test_digits_are_read_out() -> None:
     assert count_syllables("42", "en-us") == 3  # for-ty-two
     assert count_syllables("7", "en-us") == 2  # se-ven
     assert "".join(s.text for s in syllabify("42", "en-us").syllables) == "42"
+
+
+def test_english_phrasebook_words_have_cmudicts_syllables_and_stress() -> None:
+    words = phrasebook_words("en")
+    checked = 0
+    for word in words:
+        pronunciations = pronouncing.phones_for_word(word)
+        if not pronunciations:
+            continue
+        checked += 1
+        syllables = syllabify(word, "en-us").syllables
+        assert len(syllables) == cmudict_syllables(word), word
+        stresses = [int(digit) for digit in pronouncing.stresses(pronunciations[0])]
+        if len(syllables) > 1:  # a one-syllable function word is sung unstressed on purpose
+            assert [s.stress for s in syllables] == stresses, word
+    assert checked >= 0.97 * len(words)
+
+
+@pytest.mark.parametrize("language", ["nl", "sv"])
+def test_dutch_and_swedish_phrasebook_words_have_their_spellings_syllables(
+    language: str,
+) -> None:
+    words = phrasebook_words(language)
+    assert len(words) > 200
+    for word in words:
+        assert len(syllabify(word, language).syllables) == written_syllables(word, language), word
 
 
 @pytest.mark.parametrize(

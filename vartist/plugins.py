@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
-from vartist.errors import UnknownEngineError
+from vartist.errors import PluginError, UnknownEngineError
 
 T = TypeVar("T")
 
@@ -22,6 +22,9 @@ class Registry(Generic[T]):
         self.what = what
         self._entries: dict[str, T] = {}
         self._entry_points_loaded = False
+        self._broken: dict[str, str] = {}
+        """Plug-ins whose import failed: name → what to tell the user. Reported only when the
+        plug-in is asked for, so one broken package does not break the others."""
 
     @property
     def group(self) -> str:
@@ -41,8 +44,18 @@ class Registry(Generic[T]):
             return
         self._entry_points_loaded = True
         for ep in entry_points(group=self.group):
-            if ep.name not in self._entries:
+            if ep.name in self._entries:
+                continue
+            try:
                 self._entries[ep.name] = ep.load()
+            except Exception as exc:  # a third party's import can fail in any way
+                package = ep.dist.name if ep.dist is not None else ep.value.split(":")[0]
+                reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+                self._broken[ep.name] = (
+                    f"the {self.what} plug-in {ep.name!r} (from the package {package!r}) failed "
+                    f"to load ({reason}); install what it needs, or reinstall it with "
+                    f"`pip install --force-reinstall {package}`"
+                )
 
     def names(self) -> list[str]:
         self._load_entry_points()
@@ -51,6 +64,8 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         if name not in self._entries:
             self._load_entry_points()
+        if name in self._broken:
+            raise PluginError(self._broken[name])
         try:
             return self._entries[name]
         except KeyError:

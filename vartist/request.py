@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from vartist.errors import VartistError
@@ -11,6 +12,24 @@ MAX_PROMPT_CHARS = 500
 
 class RequestError(VartistError):
     """The song request itself is unusable."""
+
+
+def _visible(text: str) -> bool:
+    """Whether ``text`` holds a character that shows: not blank, not only zero-width marks."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+
+
+def _check_text(text: str, what: str, allow_newlines: bool = False) -> None:
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            # Python's stand-in for a byte that is not UTF-8 (argv is decoded with surrogateescape)
+            raise RequestError(
+                f"{what} is not valid UTF-8 text; check the terminal's or the file's encoding"
+            )
+        if unicodedata.category(char) == "Cc" and not (allow_newlines and char in "\n\r\t"):
+            raise RequestError(
+                f"{what} holds the control character U+{ord(char):04X}; use plain text"
+            )
 
 
 @dataclass(frozen=True)
@@ -24,8 +43,11 @@ class SongRequest:
     requested_by: str = "cli"
 
     def __post_init__(self) -> None:
+        _check_text(self.prompt, "the prompt")
+        if self.lyrics_text is not None:
+            _check_text(self.lyrics_text, "the lyrics", allow_newlines=True)
         prompt = self.prompt.strip()
-        if not prompt:
+        if not _visible(prompt):
             raise RequestError(
                 'the prompt is empty; describe the song in a few words, like "a rainy night in the city"'
             )

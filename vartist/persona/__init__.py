@@ -1,6 +1,12 @@
 """The persona: one TOML file that drives the whole artist."""
 
-from vartist.persona.loading import PersonaError, apply_overrides, load_persona, persona_from_dict
+from vartist.persona.loading import (
+    PersonaError,
+    apply_overrides,
+    default_persona,
+    load_persona,
+    persona_from_dict,
+)
 from vartist.persona.schema import LyricsConfig, MixConfig, Persona, Style, Vibrato, VoiceConfig
 
 __all__ = [
@@ -12,6 +18,7 @@ __all__ = [
     "Vibrato",
     "VoiceConfig",
     "apply_overrides",
+    "default_persona",
     "load_persona",
     "persona_from_dict",
 ]

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator
 
 from vartist.pitch import Key, note_to_midi
+
+
+def _plain_line(text: str) -> str:
+    """Refuse control characters and text made only of invisible characters.
+
+    A name of one NUL, a tab inside a genre or a zero-width-space theme would pass as "some
+    text" and then break a file name, a tag or a chat message far from the persona file.
+    """
+    for char in text:
+        if unicodedata.category(char) == "Cc":
+            raise ValueError(
+                f"it holds the control character U+{ord(char):04X}; use plain text on one line"
+            )
+    if text and not any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text):
+        raise ValueError("it holds only blank or invisible characters; write some text")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_plain_line)]
+"""A one-line string with something visible in it (or empty)."""
+Number = Annotated[float, Strict()]
+"""A float that must be written as a number: `true` or "0.5" are refused, not coerced."""
 
 
 class _Section(BaseModel):
@@ -13,16 +38,16 @@ class _Section(BaseModel):
 
 
 class Style(_Section):
-    genres: list[str] = Field(
+    genres: list[Text] = Field(
         default_factory=lambda: ["pop"],
         min_length=1,
         description="Genres the artist writes in; the first is the default. "
         "Each names a style model of the composer (see `vartist genres`).",
     )
-    tempo: tuple[float, float] = Field(
+    tempo: tuple[Number, Number] = Field(
         (90.0, 120.0), description="Range of tempi in beats per minute, low then high (40-240)."
     )
-    keys: list[str] = Field(
+    keys: list[Text] = Field(
         default_factory=lambda: ["C major", "A minor"],
         min_length=1,
         description="Keys the artist likes, such as 'A minor' or 'Eb major'.",
@@ -52,37 +77,37 @@ class Style(_Section):
 
 
 class LyricsConfig(_Section):
-    engine: str = Field("builtin", description="Lyric engine: 'builtin' (offline) or a plug-in.")
-    model: str = Field("", description="Model for LM engines: a local path or a hub id.")
-    themes: list[str] = Field(
+    engine: Text = Field("builtin", description="Lyric engine: 'builtin' (offline) or a plug-in.")
+    model: Text = Field("", description="Model for LM engines: a local path or a hub id.")
+    themes: list[Text] = Field(
         default_factory=list, description="Subjects the artist returns to; they steer the lyrics."
     )
-    avoid: list[str] = Field(
+    avoid: list[Text] = Field(
         default_factory=list, description="Words the lyrics must never contain."
     )
 
 
 class Vibrato(_Section):
-    rate_hz: float = Field(5.5, ge=0.0, le=9.0, description="Vibrato speed in Hz.")
-    depth_cents: float = Field(30.0, ge=0.0, le=150.0, description="Vibrato depth, ± cents.")
-    onset_s: float = Field(
+    rate_hz: Number = Field(5.5, ge=0.0, le=9.0, description="Vibrato speed in Hz.")
+    depth_cents: Number = Field(30.0, ge=0.0, le=150.0, description="Vibrato depth, ± cents.")
+    onset_s: Number = Field(
         0.25, ge=0.0, le=2.0, description="How long a held note waits before vibrato starts."
     )
 
 
 class VoiceConfig(_Section):
-    engine: str = Field(
+    engine: Text = Field(
         "builtin", description="Singer: 'builtin' (embedded, no weights) or a plug-in."
     )
-    model: str = Field("", description="Model for neural singers: a local path or a hub id.")
-    range: tuple[str, str] = Field(
+    model: Text = Field("", description="Model for neural singers: a local path or a hub id.")
+    range: tuple[Text, Text] = Field(
         ("A3", "E5"), description="Lowest and highest note the artist sings, like ['A3', 'E5']."
     )
     vibrato: Vibrato = Field(default_factory=Vibrato)
-    formant_shift: float = Field(
+    formant_shift: Number = Field(
         1.0, ge=0.7, le=1.4, description="Scales the vocal tract: above 1 is smaller and brighter."
     )
-    breathiness: float = Field(0.15, ge=0.0, le=1.0, description="Air in the tone, 0 to 1.")
+    breathiness: Number = Field(0.15, ge=0.0, le=1.0, description="Air in the tone, 0 to 1.")
 
     @field_validator("range")
     @classmethod
@@ -104,32 +129,33 @@ class VoiceConfig(_Section):
 
 
 class MixConfig(_Section):
-    loudness_lufs: float = Field(
+    loudness_lufs: Number = Field(
         -14.0, ge=-30.0, le=-6.0, description="Integrated loudness of the master, LUFS."
     )
-    true_peak_dbtp: float = Field(
+    true_peak_dbtp: Number = Field(
         -1.0, ge=-6.0, le=-0.1, description="Ceiling for the master's true peak, dBTP."
     )
-    reverb: float = Field(
+    reverb: Number = Field(
         0.25, ge=0.0, le=1.0, description="How much room around the vocal, 0 to 1."
     )
 
 
 class Persona(_Section):
-    name: str = Field(min_length=1, max_length=80, description="The artist's name.")
-    language: str = Field(
+    name: Text = Field(min_length=1, max_length=80, description="The artist's name.")
+    language: Text = Field(
         "en-us",
         min_length=2,
         description="espeak-ng language of the lyrics: 'en-us', 'nl', 'sv', …",
     )
-    bio: str = Field("", description="A line about the artist, for release notes.")
+    bio: Text = Field("", description="A line about the artist, for release notes.")
     style: Style = Field(default_factory=Style)
     lyrics: LyricsConfig = Field(default_factory=LyricsConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
     mix: MixConfig = Field(default_factory=MixConfig)
 
-    @model_validator(mode="after")
-    def _name_is_not_blank(self) -> Persona:
-        if not self.name.strip():
+    @field_validator("name")
+    @classmethod
+    def _name_is_not_blank(cls, name: str) -> str:
+        if not name.strip():
             raise ValueError("name must not be blank")
-        return self
+        return name

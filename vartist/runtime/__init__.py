@@ -1,6 +1,12 @@
 """The runtime: the pipeline that renders songs and the files it writes."""
 
-from vartist.runtime.outputs import SONG_FILES, OutputError, song_document, write_song
+from vartist.runtime.outputs import (
+    SONG_FILES,
+    OutputError,
+    SongFolder,
+    song_document,
+    write_song,
+)
 from vartist.runtime.pipeline import STAGES, Pipeline
 from vartist.runtime.song import Song, StageTiming
 
@@ -10,6 +16,7 @@ __all__ = [
     "OutputError",
     "Pipeline",
     "Song",
+    "SongFolder",
     "StageTiming",
     "song_document",
     "write_song",

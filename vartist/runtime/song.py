@@ -35,6 +35,9 @@ class Song:
     empty unless the pipeline was asked to keep them."""
     provenance: dict[str, Any]
     timings: tuple[StageTiming, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+    """What the render could not honour (say, a loudness target the true-peak ceiling rules
+    out); shown to the user and stored in song.json."""
 
     @property
     def title(self) -> str:
