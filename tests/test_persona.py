@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from vartist.persona import PersonaError, load_persona, persona_from_dict
-from vartist.persona.describe import describe_fields
+from tests.runner import vartist
+from vartist.persona import Persona, PersonaError, load_persona, persona_from_dict
 
 EXAMPLES = sorted(
     Path(__file__).resolve().parent.parent.joinpath("examples/personas").glob("*.toml")
@@ -80,23 +81,31 @@ def test_name_is_required_and_not_blank() -> None:
         persona_from_dict({"name": "   "})
 
 
-def test_every_field_is_documented() -> None:
-    rows = dict(describe_fields())
-    for name in (
-        "name",
-        "language",
-        "style.genres",
-        "style.tempo",
-        "style.keys",
-        "lyrics.engine",
-        "lyrics.model",
-        "lyrics.themes",
-        "lyrics.avoid",
-        "voice.engine",
-        "voice.model",
-        "voice.range",
-        "voice.vibrato.rate_hz",
-        "mix.loudness_lufs",
-    ):
-        assert name in rows
-        assert rows[name].split(" (default")[0], f"{name} has no description"
+def _schema_leaves(schema: dict[str, Any], node: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names of every leaf field in pydantic's JSON schema (sections resolved by $ref)."""
+    leaves: list[str] = []
+    for name, spec in node.get("properties", {}).items():
+        ref = spec.get("$ref") or next(
+            (s["$ref"] for s in spec.get("allOf", []) if "$ref" in s), None
+        )
+        if ref:
+            section = schema["$defs"][ref.rsplit("/", 1)[-1]]
+            leaves += _schema_leaves(schema, section, f"{prefix}{name}.")
+        else:
+            leaves.append(f"{prefix}{name}")
+    return leaves
+
+
+def test_every_field_is_listed_with_a_description(tmp_path: Path) -> None:
+    """`vartist persona fields` lists each leaf of the schema pydantic derives, each with words."""
+    schema = Persona.model_json_schema()
+    leaves = _schema_leaves(schema, schema)
+    assert len(leaves) >= 15
+    result = vartist("persona", "fields", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    listed = {}
+    for line in result.stdout.splitlines():
+        name, _, meaning = line.partition("  ")
+        listed[name] = meaning.split(" (default")[0].split(" (required")[0].strip()
+    for leaf in leaves:
+        assert listed.get(leaf), f"{leaf} is missing from `vartist persona fields` or undocumented"

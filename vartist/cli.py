@@ -128,9 +128,10 @@ def _persona(path: Path | None, overrides: list[str]) -> Persona:
 
 
 def _read_lyrics(path: Path) -> str:
+    from vartist.lyrics.errors import LyricsError
     from vartist.lyrics.parse import MAX_BYTES
 
-    return read_user_text(path, MAX_BYTES, "lyrics file")
+    return read_user_text(path, MAX_BYTES, "lyrics file", LyricsError)
 
 
 @app.command()

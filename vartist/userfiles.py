@@ -32,25 +32,27 @@ def shown(text: object, limit: int = 80) -> str:
     return flat
 
 
-def read_user_bytes(path: Path, max_bytes: int, what: str) -> bytes:
+def read_user_bytes(
+    path: Path, max_bytes: int, what: str, error: type[VartistError] = VartistError
+) -> bytes:
     """The bytes of the regular file at ``path``, at most ``max_bytes`` of them.
 
-    ``what`` names the file for messages ("persona file"). Raises :class:`VartistError` for a
-    missing file, a folder, a device, a FIFO or a socket, or a file over the limit, and
+    ``what`` names the file for messages ("persona file"). Raises ``error`` for a missing file,
+    a folder, a device, a FIFO or a socket, or a file over the limit, and
     :class:`StorageError` when the machine cannot read it.
     """
     name = shown(path)
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise VartistError(f"{name}: no such {what}") from None
+        raise error(f"{name}: no such {what}") from None
     except OSError as exc:
         raise StorageError(f"{name}: cannot read the {what} ({describe_os_error(exc)})") from None
     for is_kind, kind in _KIND_BY_MODE:
         if is_kind(info.st_mode):
-            raise VartistError(f"{name} is {kind}, not a {what}; pass the path of a file")
+            raise error(f"{name} is {kind}, not a {what}; pass the path of a file")
     if info.st_size > max_bytes:
-        raise VartistError(
+        raise error(
             f"{name}: the {what} is {info.st_size} bytes; it may be at most {max_bytes} bytes"
         )
     try:
@@ -61,17 +63,19 @@ def read_user_bytes(path: Path, max_bytes: int, what: str) -> bytes:
     except OSError as exc:
         raise StorageError(f"{name}: cannot read the {what} ({describe_os_error(exc)})") from None
     if len(data) > max_bytes:
-        raise VartistError(f"{name}: the {what} is over {max_bytes} bytes; it may be at most that")
+        raise error(f"{name}: the {what} is over {max_bytes} bytes; it may be at most that")
     return data
 
 
-def read_user_text(path: Path, max_bytes: int, what: str) -> str:
+def read_user_text(
+    path: Path, max_bytes: int, what: str, error: type[VartistError] = VartistError
+) -> str:
     """The UTF-8 text of ``path`` (a byte-order mark is dropped), read as :func:`read_user_bytes`."""
-    data = read_user_bytes(path, max_bytes, what)
+    data = read_user_bytes(path, max_bytes, what, error)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise VartistError(
+        raise error(
             f"{shown(path)}: the {what} is not UTF-8 text (byte {exc.start} is invalid); "
             "save it as UTF-8"
         ) from None

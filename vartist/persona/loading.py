@@ -126,7 +126,7 @@ def load_persona(path: str | Path, overrides: list[str] | None = None) -> Person
     :data:`MAX_PERSONA_BYTES`.
     """
     path = Path(path)
-    text = read_user_text(path, MAX_PERSONA_BYTES, "persona file")
+    text = read_user_text(path, MAX_PERSONA_BYTES, "persona file", PersonaError)
     name = shown(path)
     try:
         data = tomllib.loads(text)

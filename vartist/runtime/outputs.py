@@ -189,20 +189,23 @@ class _Staging:
             os.close(self._lock_fd)
 
 
-def _owner_alive(staging: Path) -> bool:
-    """Whether a live process holds the staging folder's owner lock."""
+def _left_by_dead_owner(staging: Path) -> bool:
+    """Whether ``staging`` is vartist's and no live process owns it any more.
+
+    vartist's own staging folders hold an owner lock from their first moment; a folder of the
+    name without one is someone else's (or empty, from a process killed between two syscalls).
+    """
     try:
         fd = os.open(staging / OWNER_LOCK, os.O_RDWR)
     except FileNotFoundError:
-        # made by a process that died between mkdir and creating its lock, or is just doing so
-        return time.time() - staging.lstat().st_mtime < 60.0
+        return not any(staging.iterdir()) and time.time() - staging.lstat().st_mtime > 60.0
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return True
+        return False
     finally:
         os.close(fd)
-    return False
+    return True
 
 
 def _complete_journal(staging: Path, folder: Path) -> None:
@@ -231,7 +234,7 @@ def _recover_stale_staging(folder: Path) -> None:
     for entry in folder.iterdir():
         if not entry.name.startswith(STAGING_PREFIX) or not entry.is_dir():
             continue
-        if entry.is_symlink() or _owner_alive(entry):
+        if entry.is_symlink() or not _left_by_dead_owner(entry):
             continue
         if (entry / JOURNAL).exists():
             _complete_journal(entry, folder)
