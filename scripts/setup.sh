@@ -17,6 +17,18 @@ case "$profile" in
         ;;
 esac
 
+# torchcodec (in the neural stack the tests import) loads FFmpeg's shared libraries at run time
+if [ "$profile" = test ] && ! ldconfig -p 2>/dev/null | grep -q 'libavutil\.so'; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing FFmpeg's libraries for torchcodec (apt-get install ffmpeg)" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+    else
+        echo "the tests need FFmpeg's libraries for torchcodec: install ffmpeg (e.g. sudo apt-get install ffmpeg) and run this again" >&2
+        exit 1
+    fi
+fi
+
 python=""
 for candidate in python3.11 python3.12 python3.10 python3; do
     if command -v "$candidate" >/dev/null 2>&1 &&
