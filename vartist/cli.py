@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -31,8 +31,11 @@ from vartist.userfiles import read_user_text, shown
 
 if TYPE_CHECKING:
     # the pipeline imports every stage; the CLI loads it only when a command needs it
+    from vartist.integrations.web.client import ApiClient
     from vartist.request import SongRequest
     from vartist.runtime import Song
+    from vartist.runtime.library import Library
+    from vartist.runtime.workers import ServiceSettings
 
 app = typer.Typer(
     add_completion=False,
@@ -43,6 +46,8 @@ app = typer.Typer(
 )
 persona_app = typer.Typer(no_args_is_help=True, help="Check and explain persona files.")
 app.add_typer(persona_app, name="persona")
+library_app = typer.Typer(no_args_is_help=True, help="List, show, export and delete songs.")
+app.add_typer(library_app, name="library")
 
 
 class _StdoutConsole(Console):
@@ -255,6 +260,281 @@ def genres() -> None:
 
         for name in GENRES:
             out.print(name)
+
+    _guarded(run)
+
+
+# --- the service ------------------------------------------------------------------------------
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="VARTIST_DATABASE_URL",
+        help="SQLAlchemy URL of the library (default: a SQLite file in the data folder).",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="VARTIST_DATA_DIR",
+        help="Folder of the library's files (default: $XDG_DATA_HOME/vartist).",
+    ),
+]
+RedisOption = Annotated[
+    str | None,
+    typer.Option(
+        "--redis",
+        envvar="VARTIST_REDIS_URL",
+        help="Redis URL of a shared render queue (default: a SQLite queue in the data folder).",
+    ),
+]
+LeaseOption = Annotated[
+    float,
+    typer.Option(min=2.0, max=3600.0, help="Seconds before a silent worker's render is retried."),
+]
+
+
+def _settings(
+    database: str | None, data_dir: Path | None, redis: str | None, lease: float
+) -> ServiceSettings:
+    from vartist.runtime.library import default_data_dir, default_database_url
+    from vartist.runtime.workers import ServiceSettings
+
+    folder = Path(os.path.abspath(data_dir or default_data_dir()))
+    return ServiceSettings(
+        data_dir=folder,
+        database_url=database or default_database_url(folder),
+        redis_url=redis,
+        lease_seconds=lease,
+    )
+
+
+def _library(database: str | None, data_dir: Path | None) -> Library:
+    return _settings(database, data_dir, None, 30.0).open_library()
+
+
+def _api_token() -> str | None:
+    """The API token: $VARTIST_API_TOKEN, or the file api-token in vartist's config folder,
+    which must be private (mode 0600) so the token is not readable by other users."""
+    from_env = os.environ.get("VARTIST_API_TOKEN", "").strip()
+    if from_env:
+        return from_env
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    path = Path(base) / "vartist" / "api-token"
+    if not path.exists():
+        return None
+    if path.stat().st_mode & 0o077:
+        raise VartistError(f"{shown(path)} is readable by others; run `chmod 600 {shown(path)}`")
+    return read_user_text(path, 4096, "token file").strip() or None
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+def serve(
+    persona: Annotated[Path | None, typer.Option(help="The artist's persona TOML file.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8765,
+    workers: Annotated[
+        int | None, typer.Option(min=0, max=64, help="Render workers (default: one per two cores).")
+    ] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    redis: RedisOption = None,
+    lease: LeaseOption = 30.0,
+) -> None:
+    """Run the request API and render workers on this machine."""
+
+    def run() -> None:
+        import threading
+
+        import uvicorn
+
+        from vartist.integrations.web.api import create_app
+        from vartist.runtime.service import Service
+        from vartist.runtime.workers import WorkerPool
+
+        token = _api_token()
+        if host not in _LOOPBACK and not token:
+            raise VartistError(
+                f"listening on {shown(host)} lets other machines in: set VARTIST_API_TOKEN or "
+                "write a token to ~/.config/vartist/api-token (chmod 600)"
+            )
+        settings = _settings(database, data_dir, redis, lease)
+        service = Service.open(settings, _persona(persona, []))
+        count = workers if workers is not None else max(1, (os.cpu_count() or 2) // 2)
+        pool = WorkerPool(settings, count, on_event=lambda m: err.print(m, soft_wrap=True))
+        pool.start()
+        threading.Thread(target=pool.supervise, args=(service.library,), daemon=True).start()
+        err.print(
+            f"vartist serving {shown(service.persona.name)} on http://{host}:{port} "
+            f"with {count} render worker(s); library at {shown(settings.data_dir)}",
+            soft_wrap=True,
+        )
+        try:
+            uvicorn.run(create_app(service, token), host=host, port=port, log_level="warning")
+        finally:
+            pool.stop()
+            service.close()
+
+    _guarded(run)
+
+
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Render processes.")] = 1,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    redis: RedisOption = None,
+    lease: LeaseOption = 30.0,
+) -> None:
+    """Render queued requests: run on any machine that reaches the queue and the library."""
+
+    def run() -> None:
+        from vartist.runtime.workers import WorkerPool
+
+        settings = _settings(database, data_dir, redis, lease)
+        library = settings.open_library()
+        pool = WorkerPool(settings, workers, on_event=lambda m: err.print(m, soft_wrap=True))
+        pool.start()
+        err.print(f"vartist worker: {workers} render process(es)", soft_wrap=True)
+        try:
+            pool.supervise(library)
+        finally:
+            pool.stop()
+            library.close()
+
+    _guarded(run)
+
+
+@app.command()
+def request(
+    prompt: Annotated[str, typer.Argument(help="What the song is about.")],
+    server: Annotated[
+        str, typer.Option(envvar="VARTIST_SERVER", help="The running `vartist serve`.")
+    ] = "http://127.0.0.1:8765",
+    requester: Annotated[str | None, typer.Option(help="Who asks (default: your user).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same song.")] = None,
+    genre: Annotated[str | None, typer.Option(help="Override the persona's genre.")] = None,
+    lyrics: Annotated[Path | None, typer.Option(help="Sing these lyrics.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="Submitting twice gives one song.")
+    ] = None,
+    live: Annotated[bool, typer.Option(help="Use the live show's priority lane.")] = False,
+    wait: Annotated[bool, typer.Option(help="Wait for the song and show progress.")] = False,
+) -> None:
+    """Ask a running `vartist serve` for a song."""
+
+    def run() -> None:
+        import getpass
+
+        from vartist.integrations.web.client import ApiClient
+
+        client = ApiClient(server, _api_token())
+        body: dict[str, object] = {
+            "prompt": prompt,
+            "requester": requester or getpass.getuser(),
+            "priority": "live" if live else "normal",
+        }
+        for name, value in (("seed", seed), ("genre", genre), ("idempotency_key", key)):
+            if value is not None:
+                body[name] = value
+        if lyrics is not None:
+            body["lyrics"] = _read_lyrics(lyrics)
+        created = client.post("/api/requests", body)
+        request_id = str(created["id"])
+        out.print(f"request {request_id}: {created['state']}", soft_wrap=True)
+        if wait:
+            status = _follow(client, request_id)
+            if status["state"] in ("failed", "cancelled"):
+                raise VartistError(f"request {request_id} {status['state']}: {status.get('error')}")
+            out.print(
+                f"song {status['song_id']}: {server.rstrip('/')}/api/songs/{status['song_id']}/audio"
+            )
+
+    _guarded(run)
+
+
+def _follow(client: ApiClient, request_id: str) -> dict[str, Any]:
+    import time
+
+    columns = (TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("queued", total=1.0)
+        while True:
+            status = client.get(f"/api/requests/{request_id}")
+            where = status["stage"] or status["state"]
+            if status["state"] == "queued" and status.get("position") is not None:
+                where = f"queued, {status['position']} ahead"
+            bar.update(task, completed=float(status["progress"]), description=where)
+            if status["state"] in ("done", "failed", "cancelled", "delivered"):
+                return status
+            time.sleep(0.5)
+
+
+@library_app.command("list")
+def library_list(database: DatabaseOption = None, data_dir: DataDirOption = None) -> None:
+    """The songs in the library, newest first."""
+
+    def run() -> None:
+        library = _library(database, data_dir)
+        for info in library.songs(limit=1000):
+            out.print(
+                f"{info.id}  {info.duration:5.0f} s  {info.genre:<9} {info.title} ({info.artist})",
+                soft_wrap=True,
+            )
+
+    _guarded(run)
+
+
+@library_app.command("show")
+def library_show(
+    song_id: Annotated[str, typer.Argument(help="A song id from `vartist library list`.")],
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """One song's details and files."""
+
+    def run() -> None:
+        from dataclasses import asdict
+
+        info = _library(database, data_dir).song(song_id)
+        for name, value in asdict(info).items():
+            out.print(f"{name}: {value}", soft_wrap=True)
+
+    _guarded(run)
+
+
+@library_app.command("export")
+def library_export(
+    song_id: Annotated[str, typer.Argument(help="A song id from `vartist library list`.")],
+    out_dir: Annotated[Path, typer.Argument(help="Folder that receives the song's files.")],
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Copy a song's files into a folder (the same rules as `vartist sing --out`)."""
+
+    def run() -> None:
+        path = _library(database, data_dir).export(song_id, out_dir)
+        out.print(f"wrote {shown(path, 200)}", soft_wrap=True)
+
+    _guarded(run)
+
+
+@library_app.command("delete")
+def library_delete(
+    song_id: Annotated[str, typer.Argument(help="A song id from `vartist library list`.")],
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Delete a song and the files no other song shares."""
+
+    def run() -> None:
+        _library(database, data_dir).delete_song(song_id)
+        out.print(f"deleted {shown(song_id)}", soft_wrap=True)
 
     _guarded(run)
 

@@ -334,15 +334,36 @@ class SongFolder:
     def commit(self, song: Song, stems: bool = False) -> list[str]:
         """Write the song and swap it in; returns the paths written, relative to the folder."""
         staging = self._staging.path
-        self._check_space(song, stems)
+        audio = [song.master, *(song.stems.values() if stems else ())]
+        # 24-bit PCM, plus a megabyte for the score, the lyrics and the headers
+        self._check_space(sum(a.frames * a.channels * 3 for a in audio) + (1 << 20))
         try:
             try:
-                written = self._write_files(song, stems, staging)
+                written = write_song_files(song, staging, stems)
             except AudioFileError:
                 # libsndfile reports a full disk as "System error."; the free space tells
                 if _free_bytes(staging) < DISK_FULL_BYTES:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
                 raise
+        except OSError as exc:
+            raise _storage_error("write the song into", self.path, exc) from None
+        return self._swap_in(written)
+
+    def commit_copies(self, sources: dict[str, Path]) -> list[str]:
+        """Copy finished song files (relative name → source path) in, as :meth:`commit` does."""
+        staging = self._staging.path
+        self._check_space(sum(p.stat().st_size for p in sources.values()) + (1 << 20))
+        try:
+            for relative, source in sources.items():
+                (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, staging / relative)
+        except OSError as exc:
+            raise _storage_error("write the song into", self.path, exc) from None
+        return self._swap_in(list(sources))
+
+    def _swap_in(self, written: list[str]) -> list[str]:
+        staging = self._staging.path
+        try:
             manifest = self._new_manifest(staging, written)
             journal = self._plan_swap(written)
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -359,10 +380,7 @@ class SongFolder:
             raise _storage_error("write the song into", self.path, exc) from None
         return written
 
-    def _check_space(self, song: Song, stems: bool) -> None:
-        audio = [song.master, *(song.stems.values() if stems else ())]
-        # 24-bit PCM, plus a megabyte for the score, the lyrics and the headers
-        needed = sum(a.frames * a.channels * 3 for a in audio) + (1 << 20)
+    def _check_space(self, needed: int) -> None:
         free = _free_bytes(self.path)
         if free < needed:
             raise StorageError(
@@ -370,26 +388,6 @@ class SongFolder:
                 f"{shown(self.path)} has {free / 1e6:.0f} MB free; free some space or choose "
                 "another --out folder"
             )
-
-    @staticmethod
-    def _write_files(song: Song, stems: bool, staging: Path) -> list[str]:
-        tags = {"title": song.title, "artist": song.persona.name, "comment": "AI-generated"}
-        write_wav(song.master, staging / "song.wav", tags)
-        write_midi(song.score, staging / "song.mid")
-        write_lrc(song.timeline, staging / "song.lrc", song.title, song.persona.name)
-        document = json.dumps(song_document(song), ensure_ascii=False, indent=1)
-        (staging / "song.json").write_text(document, encoding="utf-8")
-        written = list(SONG_FILES)
-        if stems:
-            if not song.stems:
-                raise OutputError(
-                    "this song kept no stems; render it with Pipeline(keep_stems=True)"
-                )
-            (staging / STEMS_DIR).mkdir()
-            for name, audio in song.stems.items():
-                write_wav(audio, staging / STEMS_DIR / f"{name}.wav")
-                written.append(f"{STEMS_DIR}/{name}.wav")
-        return written
 
     @staticmethod
     def _new_manifest(staging: Path, written: list[str]) -> dict[str, Any]:
@@ -451,6 +449,26 @@ class SongFolder:
         trace: TracebackType | None,
     ) -> None:
         self.abandon()
+
+
+def write_song_files(song: Song, folder: Path, stems: bool = False) -> list[str]:
+    """Write song.wav, song.mid, song.lrc, song.json (and stems/NAME.wav) into ``folder``;
+    returns their paths relative to it."""
+    tags = {"title": song.title, "artist": song.persona.name, "comment": "AI-generated"}
+    write_wav(song.master, folder / "song.wav", tags)
+    write_midi(song.score, folder / "song.mid")
+    write_lrc(song.timeline, folder / "song.lrc", song.title, song.persona.name)
+    document = json.dumps(song_document(song), ensure_ascii=False, indent=1)
+    (folder / "song.json").write_text(document, encoding="utf-8")
+    written = list(SONG_FILES)
+    if stems:
+        if not song.stems:
+            raise OutputError("this song kept no stems; render it with Pipeline(keep_stems=True)")
+        (folder / STEMS_DIR).mkdir()
+        for name, audio in song.stems.items():
+            write_wav(audio, folder / STEMS_DIR / f"{name}.wav")
+            written.append(f"{STEMS_DIR}/{name}.wav")
+    return written
 
 
 def _free_bytes(path: Path) -> int:

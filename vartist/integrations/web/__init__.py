@@ -1,0 +1,1 @@
+"""HTTP: the request API (and, later, the lyrics overlay and the stage panel)."""

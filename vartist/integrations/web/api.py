@@ -1,0 +1,308 @@
+"""The HTTP API of ``vartist serve``: submit and follow song requests, fetch the songs.
+
+Built on FastAPI, which publishes the OpenAPI description at ``/openapi.json``. Every error is
+JSON ``{"error": "..."}`` with a 4xx status; request bodies are capped at
+:data:`MAX_BODY_BYTES`. When the server listens beyond the loopback interface every call needs
+``Authorization: Bearer TOKEN``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from vartist.errors import VartistError
+from vartist.runtime.library import NewRequest, NotFoundError, RequesterLimitError
+from vartist.runtime.service import Service
+
+MAX_BODY_BYTES = 64 * 1024
+"""A request is a prompt and at most 10 kB of lyrics; anything far larger is refused unread."""
+EVENT_POLL_SECONDS = 0.5
+EVENT_KEEPALIVE_SECONDS = 15.0
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+
+
+class RequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: StrictStr = Field(min_length=1, max_length=500, description="What the song is about.")
+    requester: StrictStr = Field(
+        min_length=1, max_length=200, description="Who asks: the fan's name or channel id."
+    )
+    seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1, description="Same seed, same song.")
+    lyrics: StrictStr | None = Field(
+        None, max_length=10_000, description="Own lyrics, sections tagged [verse], [chorus] …"
+    )
+    genre: StrictStr | None = Field(None, max_length=40, description="Override the genre.")
+    idempotency_key: StrictStr | None = Field(
+        None, min_length=1, max_length=200, description="The same key returns the same request."
+    )
+    priority: Literal["normal", "live"] = Field(
+        "normal", description="'live' is the show's lane, served before the fans' requests."
+    )
+
+
+class RequestCreated(BaseModel):
+    id: str
+    state: str
+
+
+class RequestOut(BaseModel):
+    id: str
+    requester: str
+    prompt: str
+    state: str
+    stage: str | None
+    progress: float
+    position: int | None
+    song_id: str | None
+    error: str | None
+    attempts: int
+    created_at: float
+    updated_at: float
+
+
+class SongOut(BaseModel):
+    id: str
+    request_id: str
+    title: str
+    artist: str
+    duration: float
+    genre: str
+    key: str
+    tempo: float
+    seed: int
+    files: list[str]
+    created_at: float
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such request or song."},
+    422: {"model": ErrorOut, "description": "The input is invalid; the message says why."},
+}
+
+
+def _song_out(info: Any) -> SongOut:
+    fields = asdict(info)
+    fields["files"] = sorted(fields["files"])
+    return SongOut(**fields)
+
+
+class BodyLimit:
+    """Refuses bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _send_error(send, 413, f"the request body is over {self.limit} bytes")
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _send_error(send, 413, f"the request body is over {self.limit} bytes")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BearerToken:
+    """Every path but ``/api/health`` needs ``Authorization: Bearer TOKEN``."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") != "/api/health":
+            headers = dict(scope.get("headers") or [])
+            given = headers.get(b"authorization", b"")
+            scheme, _, value = given.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self.token):
+                await _send_error(send, 401, "send Authorization: Bearer TOKEN")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_error(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(service: Service, token: str | None = None) -> Any:
+    """The ASGI application for ``service``; ``token`` turns on bearer authentication."""
+    app = FastAPI(
+        title="vartist",
+        summary="Ask a virtual singer for a song; follow it; fetch it.",
+        version="1",
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            problems.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+        return JSONResponse({"error": "; ".join(problems)[:2000]}, status_code=422)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.exception_handler(RequesterLimitError)
+    async def too_many(request: Request, exc: RequesterLimitError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=429)
+
+    @app.exception_handler(VartistError)
+    async def refused(request: Request, exc: VartistError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=422)
+
+    @app.get("/api/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(
+        "/api/requests",
+        status_code=201,
+        responses={
+            200: {"model": RequestCreated, "description": "The same idempotency key was seen."},
+            429: {"model": ErrorOut, "description": "The requester has too many open requests."},
+            **ERRORS,
+        },
+    )
+    def submit(body: RequestIn, response: Response) -> RequestCreated:
+        """Ask for a song. Returns 201 with the new request's id, or 200 with the id of the
+        request that the same ``idempotency_key`` made before."""
+        status, created = service.submit(
+            NewRequest(
+                prompt=body.prompt,
+                requester=f"http:{body.requester}",
+                seed=body.seed,
+                lyrics=body.lyrics,
+                genre=body.genre,
+                idempotency_key=body.idempotency_key,
+                priority=body.priority,
+            )
+        )
+        if not created:
+            response.status_code = 200
+        return RequestCreated(id=status.id, state=status.state)
+
+    @app.get("/api/requests/{request_id}", responses=ERRORS)
+    def request_status(request_id: RequestId) -> RequestOut:
+        """A request's state, stage, progress (0 to 1), queue position and song."""
+        return RequestOut(**asdict(service.library.status(request_id)))
+
+    @app.delete("/api/requests/{request_id}", responses=ERRORS)
+    def cancel(request_id: RequestId) -> RequestOut:
+        """Cancel a request: at once when queued, at the next stage when rendering."""
+        return RequestOut(**asdict(service.cancel(request_id)))
+
+    @app.get("/api/songs")
+    def songs(
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    ) -> list[SongOut]:
+        """Songs, newest first."""
+        return [_song_out(info) for info in service.library.songs(limit, offset)]
+
+    @app.get("/api/songs/{song_id}", responses=ERRORS)
+    def song(song_id: RequestId) -> SongOut:
+        return _song_out(service.library.song(song_id))
+
+    @app.get(
+        "/api/songs/{song_id}/audio",
+        response_class=FileResponse,
+        responses={200: {"content": {"audio/wav": {}}}, **ERRORS},
+    )
+    def audio(song_id: RequestId) -> FileResponse:
+        """The mastered song as 24-bit WAV; byte ranges are supported for seeking."""
+        info = service.library.song(song_id)
+        path = service.library.song_file(song_id, "song.wav")
+        safe_title = "".join(c for c in info.title if c.isalnum() or c in " -_")[:80] or "song"
+        return FileResponse(path, media_type="audio/wav", filename=f"{safe_title}.wav")
+
+    @app.get("/api/events", response_class=StreamingResponse)
+    async def events(
+        request: Request,
+        since: Annotated[float, Query(ge=0, le=1e12)] = 0.0,
+        timeout: Annotated[float, Query(ge=0, le=86400)] = 0.0,
+    ) -> StreamingResponse:
+        """Server-sent events: one ``request`` event per change of a request's state or
+        progress after ``since`` (seconds since the epoch; default: from now). ``timeout``
+        ends the stream after that many seconds (0: never)."""
+        start = since or time.time()
+
+        async def stream() -> AsyncIterator[str]:
+            last, quiet_since, opened = start, time.monotonic(), time.monotonic()
+            yield ": vartist events\n\n"
+            while not await request.is_disconnected():
+                if timeout and time.monotonic() - opened >= timeout:
+                    return
+                changes = await run_in_threadpool(service.library.changes_since, last)
+                for change in changes:
+                    last = max(last, change.updated_at)
+                    yield f"event: request\ndata: {json.dumps(asdict(change))}\n\n"
+                if changes:
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since > EVENT_KEEPALIVE_SECONDS:
+                    quiet_since = time.monotonic()
+                    yield ": keep-alive\n\n"
+                await asyncio.sleep(EVENT_POLL_SECONDS)
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    wrapped: ASGIApp = BodyLimit(app, MAX_BODY_BYTES)
+    if token:
+        wrapped = BearerToken(wrapped, token)
+    return wrapped
