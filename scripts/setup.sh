@@ -17,15 +17,22 @@ case "$profile" in
         ;;
 esac
 
-# torchcodec (in the neural stack the tests import) loads FFmpeg's shared libraries at run time
-if [ "$profile" = test ] && ! ldconfig -p 2>/dev/null | grep -q 'libavutil\.so'; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing FFmpeg's libraries for torchcodec (apt-get install ffmpeg)" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
-    else
-        echo "the tests need FFmpeg's libraries for torchcodec: install ffmpeg (e.g. sudo apt-get install ffmpeg) and run this again" >&2
-        exit 1
+# The tests also need Debian packages: FFmpeg's libraries (torchcodec loads them at run time),
+# and the real Redis and PostgreSQL servers that the service tests start on loopback ports.
+if [ "$profile" = test ]; then
+    missing=()
+    ldconfig -p 2>/dev/null | grep -q 'libavutil\.so' || missing+=(ffmpeg)
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "installing ${missing[*]} with apt-get" >&2
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        else
+            echo "the tests need these Debian packages: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run this again" >&2
+            exit 1
+        fi
     fi
 fi
 

@@ -1,0 +1,219 @@
+"""The library against real databases: a SQLite file and a PostgreSQL server.
+
+Claims, leases, fairness and exactly-one-song are checked on what the database holds after
+real concurrent workers (threads with their own connections) raced for the requests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import soundfile
+from sqlalchemy import func, select, text
+
+from tests.servers import PostgresServer
+from vartist.persona import Persona, default_persona
+from vartist.request import RequestError, SongRequest
+from vartist.runtime import Pipeline, Song
+from vartist.runtime.library import (
+    MAX_ATTEMPTS,
+    Library,
+    NewRequest,
+    NotFoundError,
+    RequesterLimitError,
+)
+from vartist.runtime.library.models import SongRow
+
+SHORT_LYRICS = "[verse]\nthe rain is on the window\n[chorus]\nhold on to me tonight\n"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def library(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Library]:
+    data = tmp_path / "data"
+    if request.param == "sqlite":
+        opened = Library.open(None, data)
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        opened = Library.open(server.url, data)
+        with opened.engine.begin() as connection:  # each test starts from empty tables
+            connection.execute(
+                text("TRUNCATE releases, deliveries, songs, requests, requesters CASCADE")
+            )
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def persona() -> Persona:
+    return default_persona()
+
+
+@pytest.fixture(scope="module")
+def song(persona: Persona) -> Song:
+    return Pipeline(persona).render(SongRequest("rain", seed=1, lyrics_text=SHORT_LYRICS))
+
+
+def ask(library: Library, persona: Persona, who: str, key: str | None = None) -> str:
+    status, _ = library.submit(
+        NewRequest("rain", who, seed=1, lyrics=SHORT_LYRICS, idempotency_key=key), persona
+    )
+    return status.id
+
+
+def test_the_schema_is_created_by_the_migration(library: Library) -> None:
+    with library.engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == "0001"
+    library.migrate()  # a second machine starting up: nothing to do, nothing breaks
+
+
+def test_the_same_idempotency_key_gives_the_same_request(
+    library: Library, persona: Persona
+) -> None:
+    first = ask(library, persona, "fan", key="discord:msg-1")
+    again, created = library.submit(
+        NewRequest("another prompt", "fan", idempotency_key="discord:msg-1"), persona
+    )
+    assert again.id == first and not created
+    assert len(library.requests()) == 1
+
+
+def test_screening_and_the_per_requester_limit(library: Library, persona: Persona) -> None:
+    with pytest.raises(RequestError):
+        library.submit(NewRequest("   ", "fan"), persona)
+    picky = persona.model_copy(
+        update={"lyrics": persona.lyrics.model_copy(update={"avoid": ["war"]})}
+    )
+    with pytest.raises(RequestError, match="war"):
+        library.submit(NewRequest("a song about war", "fan"), picky)
+    for _ in range(3):
+        library.submit(NewRequest("rain", "greedy"), persona, limit=3)
+    with pytest.raises(RequesterLimitError):
+        library.submit(NewRequest("rain", "greedy"), persona, limit=3)
+    library.submit(NewRequest("rain", "someone else"), persona, limit=3)
+
+
+def test_workers_take_requesters_in_turn_and_the_live_lane_first(
+    library: Library, persona: Persona
+) -> None:
+    for who in ["ann"] * 4 + ["bob"] * 2 + ["cat"]:
+        ask(library, persona, who)
+    live, _ = library.submit(NewRequest("encore", "stage", priority="live"), persona)
+    positions = {s.id: library.status(s.id).position for s in library.requests()}
+    assert positions[live.id] == 0
+    served = []
+    while (job := library.claim("w", 30)) is not None:
+        served.append(library.status(job.request_id).requester)
+        library.fail(job, "w", "skip", transient=False)
+    assert served == ["stage", "ann", "bob", "cat", "ann", "bob", "ann", "ann"]
+
+
+def test_concurrent_workers_claim_each_request_once(library: Library, persona: Persona) -> None:
+    ids = {ask(library, persona, f"fan{n % 5}") for n in range(20)}
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def work(name: str) -> None:
+        while (job := library.claim(name, 30)) is not None:
+            with lock:
+                claimed.append(job.request_id)
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(ids)
+
+
+def test_a_dead_workers_request_returns_and_makes_exactly_one_song(
+    library: Library, persona: Persona, song: Song
+) -> None:
+    request_id = ask(library, persona, "fan")
+    first = library.claim("dead-worker", lease_seconds=0.2)
+    assert first is not None
+    time.sleep(0.4)  # the worker stopped renewing its lease
+    assert library.reclaim_stale() == 1
+    second = library.claim("live-worker", lease_seconds=30)
+    assert second is not None and second.request_id == request_id
+    assert library.complete(second, "live-worker", song) is not None
+    # the first worker wakes up and tries to deliver: refused, no second song
+    assert library.complete(first, "dead-worker", song) is None
+    assert library.complete(second, "live-worker", song) is None
+    with library.engine.connect() as connection:
+        count = connection.scalar(select(func.count()).select_from(SongRow))
+    assert count == 1
+    status = library.status(request_id)
+    assert status.state == "done" and status.attempts == 2
+    path = library.song_file(str(status.song_id), "song.wav")
+    assert soundfile.info(str(path)).frames == song.master.frames
+
+
+def test_a_request_that_keeps_crashing_workers_fails(library: Library, persona: Persona) -> None:
+    request_id = ask(library, persona, "fan")
+    for _ in range(MAX_ATTEMPTS):
+        assert library.claim("crashy", lease_seconds=0.05) is not None
+        time.sleep(0.1)
+        library.reclaim_stale()
+    status = library.status(request_id)
+    assert status.state == "failed" and "crashed" in str(status.error)
+
+
+def test_transient_failures_wait_a_back_off_before_the_retry(
+    library: Library, persona: Persona
+) -> None:
+    request_id = ask(library, persona, "fan")
+    job = library.claim("w", 30)
+    assert job is not None
+    library.fail(job, "w", "disk full", transient=True)
+    assert library.status(request_id).state == "queued"
+    assert library.claim("w", 30) is None, "a retry must wait for its back-off"
+    assert library.ready_count() == 0
+
+
+def test_cancel_queued_and_rendering_requests(library: Library, persona: Persona) -> None:
+    queued = ask(library, persona, "fan")
+    assert library.cancel(queued).state == "cancelled"
+    rendering = ask(library, persona, "fan")
+    job = library.claim("w", 30)
+    assert job is not None and job.request_id == rendering
+    assert library.cancel(rendering).state == "rendering"
+    ours, cancel = library.heartbeat(rendering, "w", 30)
+    assert ours and cancel
+    library.finish_cancelled(job, "w")
+    assert library.status(rendering).state == "cancelled"
+    with pytest.raises(NotFoundError):
+        library.cancel("0123456789abcdef")
+
+
+def test_export_delivery_and_delete(
+    library: Library, persona: Persona, song: Song, tmp_path: Path
+) -> None:
+    request_id = ask(library, persona, "fan")
+    job = library.claim("w", 30)
+    assert job is not None
+    song_id = library.complete(job, "w", song)
+    assert song_id is not None
+    exported = library.export(song_id, tmp_path / "export")
+    assert (exported / "song.wav").read_bytes() == library.song_file(
+        song_id, "song.wav"
+    ).read_bytes()
+    library.mark_delivered(request_id, "discord", "channel-1")
+    assert library.status(request_id).state == "delivered"
+    stored = library.song_file(song_id, "song.wav")
+    library.delete_song(song_id)
+    assert not stored.exists()
+    with pytest.raises(NotFoundError):
+        library.song(song_id)
