@@ -76,6 +76,7 @@ class RequestOut(BaseModel):
     song_id: str | None
     error: str | None
     attempts: int
+    worker: str | None
     created_at: float
     updated_at: float
 

@@ -99,6 +99,8 @@ class RequestStatus:
     song_id: str | None
     error: str | None
     attempts: int
+    worker: str | None
+    """``host:pid`` of the worker rendering it, while one is."""
     created_at: float
     updated_at: float
 
@@ -596,6 +598,7 @@ def _status(row: RequestRow, requester: str, position: int | None) -> RequestSta
         song_id=row.song_id,
         error=row.error,
         attempts=row.attempts,
+        worker=row.lease_owner,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
