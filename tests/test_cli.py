@@ -156,11 +156,15 @@ def test_a_song_goes_beside_other_files_and_leaves_them_alone(tmp_path: Path) ->
     assert (tmp_path / "out/song.wav").is_file()
 
 
-def test_persona_check_accepts_examples_and_names_the_bad_field(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_persona_check_accepts_every_example(tmp_path: Path) -> None:
     for path in sorted((ROOT / "examples/personas").glob("*.toml")):
         result = vartist("persona", "check", str(path), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "ok" in result.stdout
+
+
+def test_persona_check_names_the_bad_field(tmp_path: Path) -> None:
     bad = _persona_file(tmp_path, 'name = "x"\n[voice]\nrange = ["C5", "C4"]\n')
     result = vartist("persona", "check", bad, cwd=tmp_path)
     assert (

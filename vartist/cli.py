@@ -169,7 +169,12 @@ def sing(
         the_persona = _persona(persona, set_ or [])
         lyrics_text = _read_lyrics(lyrics) if lyrics is not None else None
         request = SongRequest(prompt, seed=chosen_seed, lyrics_text=lyrics_text, genre=genre)
-        # the folder is checked and reserved before the render, so a bad --out fails at once
+        # everything the user can get wrong is checked before the pipeline (and its second of
+        # imports) loads, and the folder is reserved before the render, so both fail at once
+        from vartist.runtime.checks import check_persona, check_request
+
+        check_persona(the_persona)
+        check_request(request, the_persona)
         with SongFolder.prepare(out_dir, stems) as folder:
             song = _render_with_progress(the_persona, request, keep_stems=stems)
             written = folder.commit(song, stems)
@@ -345,6 +350,9 @@ def serve(
     data_dir: DataDirOption = None,
     redis: RedisOption = None,
     lease: LeaseOption = 30.0,
+    requester_limit: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Open requests one requester may have.")
+    ] = 5,
 ) -> None:
     """Run the request API and render workers on this machine."""
 
@@ -364,7 +372,7 @@ def serve(
                 "write a token to ~/.config/vartist/api-token (chmod 600)"
             )
         settings = _settings(database, data_dir, redis, lease)
-        service = Service.open(settings, _persona(persona, []))
+        service = Service.open(settings, _persona(persona, []), requester_limit)
         count = workers if workers is not None else max(1, (os.cpu_count() or 2) // 2)
         pool = WorkerPool(settings, count, on_event=lambda m: err.print(m, soft_wrap=True))
         pool.start()

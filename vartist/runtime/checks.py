@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from vartist.composer import GENRES, UnknownGenreError
-from vartist.lyrics import espeak, lyric_engines
+from vartist.composer import GENRES, UnknownGenreError, get_style
+from vartist.lyrics import espeak, lyric_engines, parse_lyrics
 from vartist.lyrics.espeak import EspeakError
 from vartist.persona import Persona
+from vartist.request import SongRequest
 from vartist.voice import singers
 
 
@@ -30,3 +31,11 @@ def check_persona(persona: Persona) -> list[str]:
         f"{persona.style.tempo[0]:g}-{persona.style.tempo[1]:g} bpm, range {low}-{high}",
         f"engines: lyrics={persona.lyrics.engine}, voice={persona.voice.engine}",
     ]
+
+
+def check_request(request: SongRequest, persona: Persona) -> None:
+    """Raise what the pipeline would raise about the request itself (its genre, its lyrics),
+    without rendering: a command checks this before it reserves an output folder."""
+    get_style(request.genre or persona.style.genres[0])
+    if request.lyrics_text is not None:
+        parse_lyrics(request.lyrics_text, persona.language)

@@ -39,14 +39,13 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vartist.composer.export import write_lrc, write_midi
 from vartist.errors import StorageError, VartistError, describe_os_error
-from vartist.runtime.song import Song
-from vartist.studio import write_wav
-from vartist.studio.errors import AudioFileError
 from vartist.userfiles import shown
+
+if TYPE_CHECKING:
+    from vartist.runtime.song import Song
 
 SONG_FILES = ("song.wav", "song.mid", "song.lrc", "song.json")
 STEMS_DIR = "stems"
@@ -338,6 +337,8 @@ class SongFolder:
         # 24-bit PCM, plus a megabyte for the score, the lyrics and the headers
         self._check_space(sum(a.frames * a.channels * 3 for a in audio) + (1 << 20))
         try:
+            from vartist.studio.errors import AudioFileError
+
             try:
                 written = write_song_files(song, staging, stems)
             except AudioFileError:
@@ -454,6 +455,10 @@ class SongFolder:
 def write_song_files(song: Song, folder: Path, stems: bool = False) -> list[str]:
     """Write song.wav, song.mid, song.lrc, song.json (and stems/NAME.wav) into ``folder``;
     returns their paths relative to it."""
+    # the writers pull in the composer and the studio; a folder check must not wait for them
+    from vartist.composer.export import write_lrc, write_midi
+    from vartist.studio.files import write_wav
+
     tags = {"title": song.title, "artist": song.persona.name, "comment": "AI-generated"}
     write_wav(song.master, folder / "song.wav", tags)
     write_midi(song.score, folder / "song.mid")

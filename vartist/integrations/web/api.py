@@ -79,6 +79,7 @@ class RequestOut(BaseModel):
     worker: str | None
     created_at: float
     updated_at: float
+    started_at: float | None
 
 
 class SongOut(BaseModel):

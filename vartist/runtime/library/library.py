@@ -103,6 +103,8 @@ class RequestStatus:
     """``host:pid`` of the worker rendering it, while one is."""
     created_at: float
     updated_at: float
+    started_at: float | None
+    """When a worker first took it."""
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,7 @@ class Library:
                         lease_owner=worker,
                         lease_until=now + lease_seconds,
                         attempts=RequestRow.attempts + 1,
+                        started_at=func.coalesce(RequestRow.started_at, now),
                         stage=None,
                         progress=0.0,
                         updated_at=now,
@@ -601,6 +604,7 @@ def _status(row: RequestRow, requester: str, position: int | None) -> RequestSta
         worker=row.lease_owner,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        started_at=row.started_at,
     )
 
 

@@ -72,6 +72,8 @@ class RequestRow(Base):
     song_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)
     updated_at: Mapped[float] = mapped_column(Float, index=True)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """When a worker first took the request."""
 
 
 class SongRow(Base):
