@@ -121,7 +121,7 @@ _DUTCH_VOWEL_UNITS = (
     *("aai", "ooi", "oei", "eeu", "ieu"),
     *("aa", "ee", "oo", "uu", "ie", "oe", "eu", "ei", "ij", "ui", "ou", "au"),
 )
-_DUTCH_VOWELS = frozenset("aeiouyáéíóúàèâêôû")
+_DUTCH_VOWELS = frozenset("aeiouy")
 _SWEDISH_VOWELS = frozenset("aeiouyåäöé")
 # "-tion", "-sion", "-xion": the i belongs to the spelling of a sj-sound ("sta-tion")
 _SJ_SPELLING = re.compile(r"(?<=[tsx])i(?=on)")
@@ -136,9 +136,10 @@ def written_syllables(word: str, language: str) -> int:
     if not language.startswith("nl"):
         raise ValueError(f"no spelling rule for {language!r}")
     count = 0
-    # each diaeresis letter becomes a break before its plain vowel
+    # a diaeresis breaks the word before its vowel; other accents ("één") only stress it
     for piece in re.split(r"(?=[äëïöü])", lowered):
-        plain = unicodedata.normalize("NFD", piece).replace("\u0308", "")
+        decomposed = unicodedata.normalize("NFD", piece)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
         i = 0
         while i < len(plain):
             if plain[i] in _DUTCH_VOWELS:

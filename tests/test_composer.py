@@ -325,11 +325,11 @@ def test_repeated_sections_play_identical_progressions(
 
 def test_every_style_progression_is_diatonic_and_cadences_lead_home() -> None:
     for style in STYLES.values():
-        for mode, table, cadences, tonic in (
-            ("major", style.major, style.cadences_major, style.tonic_major),
-            ("minor", style.minor, style.cadences_minor, style.tonic_minor),
+        for key, table, cadences, tonic in (
+            (Key(2, "major"), style.major, style.cadences_major, style.tonic_major),
+            (Key(2, "minor"), style.minor, style.cadences_minor, style.tonic_minor),
         ):
-            key = Key(2, mode)  # type: ignore[arg-type]
+            mode = key.mode
             for role in ROLES:
                 for progression in style.progression_options(role, mode):
                     assert len(progression) >= 2

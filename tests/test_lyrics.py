@@ -260,18 +260,18 @@ def test_builtin_lines_fit_their_syllable_targets(language: str, seed: int) -> N
     for section in write(language, seed).sections:
         low, high = (7, 9) if section.kind == "verse" else (6, 8)
         for line in section.lines:
-            sung = line.words
-            assert [w.text for w in sung] == split_words(line.text)
-            counts = [oracle_syllables(w.text, language) for w in sung]
+            assert [w.text for w in line.words] == split_words(line.text)
+            counts = [oracle_syllables(w.text, language) for w in line.words]
             words += len(counts)
             known += sum(c is not None for c in counts)
             # the syllables the composer will set are the ones the word has
-            for word, count in zip(sung, counts, strict=True):
+            for word, count in zip(line.words, counts, strict=True):
                 assert count is None or len(word.syllables) == count, (word.text, count)
             if None not in counts:
                 total = sum(c for c in counts if c is not None)
                 assert low <= total <= high, (section.kind, line.text, total)
-    assert known / words >= CMUDICT_COVERAGE
+    if language.startswith("en"):  # the Dutch and Swedish oracles know every word
+        assert known / words >= CMUDICT_COVERAGE
 
 
 @pytest.mark.parametrize("language", list(PROMPTS))
@@ -297,7 +297,8 @@ def test_builtin_rhyme_schemes_really_rhyme(language: str, seed: int) -> None:
         for i, j in pairs:
             same_letter = section.lines[i].rhyme == section.lines[j].rhyme
             assert same_letter == (sounds[i] == sounds[j]), (endings[i], endings[j])
-    assert known / ends >= CMUDICT_COVERAGE
+    if language.startswith("en"):
+        assert known / ends >= CMUDICT_COVERAGE
 
 
 @pytest.mark.parametrize("language", list(PROMPTS))

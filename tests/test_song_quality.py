@@ -20,6 +20,9 @@ from vartist.persona import Persona, load_persona
 from vartist.request import SongRequest
 from vartist.runtime import Pipeline, Song
 
+# every test here renders whole songs: the fast loop (`pytest -m "not slow"`) leaves them to CI
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = sorted(ROOT.joinpath("examples/personas").glob("*.toml"))
 SEEDS = (3, 11)
@@ -138,8 +141,8 @@ def test_choruses_repeat_melody_and_lyrics_exactly_and_are_sung_alike(
     assert len(choruses) >= 2
     first = _section_notes(score, choruses[0])
     assert first
-    for other in choruses[1:]:
-        assert _section_notes(score, other) == first
+    for repeat in choruses[1:]:
+        assert _section_notes(score, repeat) == first
     # the sung audio agrees too: the F0 contours of the choruses match frame by frame
     spans = [score.sections[i] for i in choruses]
     length = min(
@@ -150,10 +153,10 @@ def test_choruses_repeat_melody_and_lyrics_exactly_and_are_sung_alike(
     ]
     reference = track.f0[contours[0]]
     for frames in contours[1:]:
-        other = track.f0[frames]
-        both = (reference > 0) & (other > 0)
+        sung = track.f0[frames]
+        both = (reference > 0) & (sung > 0)
         assert both.mean() > 0.3
-        assert np.median(np.abs(1200 * np.log2(other[both] / reference[both]))) < 20.0
+        assert np.median(np.abs(1200 * np.log2(sung[both] / reference[both]))) < 20.0
 
 
 @pytest.mark.parametrize(("path", "seed"), CASES)
