@@ -16,6 +16,7 @@ import soundfile
 from sqlalchemy import func, select, text
 
 from tests.servers import PostgresServer
+from vartist.errors import VartistError
 from vartist.persona import Persona, default_persona
 from vartist.request import RequestError, SongRequest
 from vartist.runtime import Pipeline, Song
@@ -93,6 +94,10 @@ def test_the_same_idempotency_key_gives_the_same_request(
 def test_screening_and_the_per_requester_limit(library: Library, persona: Persona) -> None:
     with pytest.raises(RequestError):
         library.submit(NewRequest("   ", "fan"), persona)
+    with pytest.raises(VartistError, match="polka"):
+        library.submit(NewRequest("rain", "fan", genre="polka"), persona)
+    with pytest.raises(VartistError, match=r"\[hook\]"):
+        library.submit(NewRequest("rain", "fan", lyrics="[hook]\nla la\n"), persona)
     picky = persona.model_copy(
         update={"lyrics": persona.lyrics.model_copy(update={"avoid": ["war"]})}
     )
@@ -217,3 +222,31 @@ def test_export_delivery_and_delete(
     assert not stored.exists()
     with pytest.raises(NotFoundError):
         library.song(song_id)
+
+
+def test_two_racing_workers_still_serve_requesters_in_turn(
+    library: Library, persona: Persona
+) -> None:
+    """Round-robin holds with concurrent claims: between two songs of one requester, no other
+    requester gets two."""
+    for n in range(40):
+        ask(library, persona, f"fan{n % 8}")
+    served: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def work(name: str) -> None:
+        while (job := library.claim(name, 30)) is not None:
+            with lock:
+                served.append((time.time(), library.status(job.request_id).requester))
+            time.sleep(0.01)
+            library.fail(job, name, "done with it", transient=False)
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    order = [who for _, who in sorted(served)]
+    assert len(order) == 40
+    for start in range(0, 40, 8):
+        assert len(set(order[start : start + 8])) == 8, order

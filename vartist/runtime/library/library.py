@@ -358,27 +358,35 @@ class Library:
                 )
                 .limit(8)
             ).all()
+            tried: set[int] = set()
             for request_id, requester_id in candidates:
+                if requester_id in tried:
+                    continue  # their first request was just taken: the next requester's turn
+                tried.add(requester_id)
+                claimed_at = time.time()
                 taken = session.execute(
                     update(RequestRow)
                     .where(RequestRow.id == request_id, RequestRow.state == "queued")
                     .values(
                         state="rendering",
                         lease_owner=worker,
-                        lease_until=now + lease_seconds,
+                        lease_until=claimed_at + lease_seconds,
                         attempts=RequestRow.attempts + 1,
-                        started_at=func.coalesce(RequestRow.started_at, now),
+                        started_at=func.coalesce(RequestRow.started_at, claimed_at),
                         stage=None,
                         progress=0.0,
-                        updated_at=now,
+                        updated_at=claimed_at,
                     )
                 )
                 if taken.rowcount != 1:  # type: ignore[attr-defined]
                     continue  # another worker took it between the select and the update
+                # the time of the claim itself, not of the search: two workers that searched
+                # together must still record their claims in the order they happened, or the
+                # next round serves those two requesters the other way round
                 session.execute(
                     update(RequesterRow)
                     .where(RequesterRow.id == requester_id)
-                    .values(last_served_at=now)
+                    .values(last_served_at=time.time())
                 )
                 row = session.get(RequestRow, request_id)
                 assert row is not None
@@ -627,10 +635,14 @@ def _song(row: SongRow) -> SongInfo:
 def screen(new: NewRequest, persona: Persona, seed: int) -> SongRequest:
     """received → screened: a request the artist would not sing is refused before it queues.
 
-    The request must be a valid :class:`SongRequest` (length, encoding, seed) and must not ask
-    for a word in the persona's ``lyrics.avoid`` list.
+    The request must be a valid :class:`SongRequest` (length, encoding, seed) with a genre the
+    composer knows and lyrics that parse, and must not ask for a word in the persona's
+    ``lyrics.avoid`` list.
     """
+    from vartist.runtime.checks import check_request
+
     request = SongRequest(new.prompt, seed=seed, lyrics_text=new.lyrics, genre=new.genre)
+    check_request(request, persona)
     asked = f"{request.prompt} {request.lyrics_text or ''}".lower()
     for word in persona.lyrics.avoid:
         if word.strip() and word.lower() in asked:
