@@ -28,10 +28,9 @@ def measure(workers: int, songs: int, persona: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="vartist-throughput-") as work:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        service = Served(
-            ["serve", "--port", str(port), "--workers", str(workers), "--persona", str(persona)]
-            + ["--data-dir", str(Path(work) / "data")]
-        ).start()
+        args = ["serve", "--port", str(port), "--workers", str(workers)]
+        args += ["--persona", str(persona), "--data-dir", str(Path(work) / "data")]
+        service = Served(args).start()
         try:
             wait_healthy(base)
             with httpx.Client(base_url=base, timeout=60) as client:
