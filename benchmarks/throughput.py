@@ -61,7 +61,9 @@ def main() -> None:
     args = parser.parse_args()
     for workers in (1, 2):
         measure(workers, args.songs, args.persona)
-    print("time to first audio of a streamed render: not measured (streamed renders are not built yet)")
+    print(
+        "time to first audio of a streamed render: not measured (streamed renders are not built yet)"
+    )
 
 
 if __name__ == "__main__":
