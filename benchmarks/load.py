@@ -41,16 +41,26 @@ from tests.test_service import (  # noqa: E402
 )
 
 
-def fairness_violations(statuses: dict[str, dict[str, object]]) -> int:
-    """Times a requester with songs waiting saw another requester served twice in a row."""
+def fairness_violations(
+    statuses: dict[str, dict[str, object]], killed_at: float
+) -> tuple[int, int]:
+    """Times a requester with a song waiting saw another requester served twice between two
+    of its own songs; and how many such gaps were left out: those of a requester whose render
+    was cut by the kill at ``killed_at``, between the kill and the retry (that requester waits
+    out the lease by design)."""
     starts = sorted(
         (float(str(s["started_at"])), str(s["requester"]), float(str(s["created_at"])))
         for s in statuses.values()
     )
+    retried_at: dict[str, float] = {}
+    for s in statuses.values():
+        if int(str(s["attempts"])) > 1:
+            who = str(s["requester"])
+            retried_at[who] = max(retried_at.get(who, 0.0), float(str(s["started_at"])))
     by_requester: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for started, requester, created in starts:
         by_requester[requester].append((started, created))
-    violations = 0
+    violations = excused = 0
     for requester, own in by_requester.items():
         for (started, _), (next_started, next_created) in itertools.pairwise(own):
             # between two of this requester's songs, while the next was already waiting
@@ -59,8 +69,14 @@ def fairness_violations(statuses: dict[str, dict[str, object]]) -> int:
             for other_start, other, _ in starts:
                 if other != requester and window_start < other_start < next_started:
                     served[other] += 1
-            violations += sum(1 for count in served.values() if count > 1)
-    return violations
+            unfair = sum(1 for count in served.values() if count > 1)
+            cut = requester in retried_at and next_started > killed_at - 60
+            cut = cut and window_start <= retried_at[requester]
+            if unfair and cut:
+                excused += 1
+            else:
+                violations += unfair
+    return violations, excused
 
 
 def run(mode: str, requests: int, requesters: int, work: Path) -> None:
@@ -89,6 +105,7 @@ def run(mode: str, requests: int, requesters: int, work: Path) -> None:
             ]
             submitted = time.monotonic() - started
             victim = _rendering_worker(client, ids)
+            killed_at = time.time()
             if mode == "distributed":
                 assert render_machine is not None and redis is not None
                 os.kill(victim, signal.SIGKILL)
@@ -110,12 +127,13 @@ def run(mode: str, requests: int, requesters: int, work: Path) -> None:
             assert states == {"done"}, states
             assert_one_song_per_request(client, ids)
             retried = sum(1 for s in statuses.values() if int(str(s["attempts"])) > 1)
-            unfair = fairness_violations(statuses)
+            unfair, excused = fairness_violations(statuses, killed_at)
             print(
                 f"{mode}: {requests} requests from {requesters} requesters, all done exactly "
                 f"once in {elapsed:.0f} s ({requests / elapsed * 60:.0f} songs/min), submitted "
                 f"in {submitted:.1f} s; {retried} rendered again after the kill; "
-                f"fairness violations: {unfair}"
+                f"round-robin violations: {unfair} (gaps after a killed render, left out: "
+                f"{excused})"
             )
     finally:
         if render_machine is not None:

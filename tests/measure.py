@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pronouncing
 import pyloudnorm
 import pyworld
-import soxr
+from scipy import fft
 
 from vartist.audio import Audio
 from vartist.lyrics import espeak
@@ -62,12 +62,41 @@ def integrated_loudness(audio: Audio) -> float:
     return float(meter.integrated_loudness(audio.samples.T.astype(np.float64)))
 
 
+def ideal_true_peak(
+    samples: npt.NDArray[np.floating], factor: int = 16, core: int = 1 << 15
+) -> float:
+    """Peak (linear) of the signal interpolated ``factor``-fold by spectral zero-padding.
+
+    Each chunk of ``core`` samples is transformed with 4096 samples of the signal (or of the
+    silence around it) on either side, so the wrap-around of the periodic transform lands in
+    the part thrown away; its ripple 4096 samples on is under 1e-4 of full scale. float32 is
+    ample for a peak and twice as fast on a whole song.
+    """
+    samples = np.atleast_2d(samples)
+    channels, frames = samples.shape
+    margin = 4096
+    size = core + 2 * margin
+    peak = 0.0
+    for start in range(0, frames, core):
+        low = start - margin
+        piece = np.zeros((channels, size), np.float32)
+        first, last = max(0, low), min(frames, low + size)
+        piece[:, first - low : last - low] = samples[:, first:last]
+        spectrum = fft.rfft(piece, axis=1)
+        padded = np.zeros((channels, size * factor // 2 + 1), spectrum.dtype)
+        padded[:, : size // 2] = spectrum[:, : size // 2]
+        # the Nyquist bin of the short transform is half of a pair in the long one
+        padded[:, size // 2] = spectrum[:, size // 2] / 2
+        dense = fft.irfft(padded, size * factor, axis=1)
+        kept = dense[:, margin * factor : (margin + min(core, frames - start)) * factor]
+        peak = max(peak, float(np.abs(kept).max()) * factor)
+    return peak
+
+
 def true_peak_dbtp(audio: Audio) -> float:
-    """Peak of the signal oversampled 4×, in dB relative to full scale (ITU-R BS.1770 style)."""
-    oversampled = soxr.resample(
-        audio.samples.T.astype(np.float64), audio.sample_rate, audio.sample_rate * 4
-    )
-    return float(20.0 * np.log10(np.max(np.abs(oversampled)) + 1e-12))
+    """True peak in dBTP, measured independently of vartist's meter: the signal interpolated
+    16-fold by spectral zero-padding (:func:`ideal_true_peak`)."""
+    return float(20.0 * np.log10(ideal_true_peak(audio.samples) + 1e-12))
 
 
 # ------------------------------------------------------------------------------------------------

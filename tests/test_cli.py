@@ -7,6 +7,7 @@ from pathlib import Path
 
 import mido
 import numpy as np
+import pyloudnorm
 import pytest
 import soundfile
 
@@ -172,3 +173,25 @@ def test_persona_check_names_the_bad_field(tmp_path: Path) -> None:
         and "voice.range" in result.stderr
         and "Traceback" not in result.stderr
     )
+
+
+@pytest.mark.slow
+def test_an_unreachable_loudness_target_is_a_warning_in_the_output_and_song_json(
+    tmp_path: Path,
+) -> None:
+    lyrics = tmp_path / "short.txt"
+    lyrics.write_text("[verse]\nthe rain is on the window\n", encoding="utf-8")
+    result = vartist(
+        "sing", "rain", "--lyrics", str(lyrics), "--seed", "1", "--out", "loud",
+        "--set", "mix.loudness_lufs=-6", "--set", "mix.true_peak_dbtp=-0.1", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "-6.0 LUFS" in warnings[0]
+    document = json.loads((tmp_path / "loud/song.json").read_text(encoding="utf-8"))
+    assert document["warnings"] and "out of reach" in document["warnings"][0]
+    reached = document["provenance"]["master"]["loudness_lufs"]
+    assert reached < -6.1
+    audio, rate = soundfile.read(tmp_path / "loud/song.wav", dtype="float64", always_2d=True)
+    measured = pyloudnorm.Meter(rate).integrated_loudness(audio)
+    assert abs(measured - reached) < 0.1

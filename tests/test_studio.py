@@ -476,16 +476,22 @@ def test_master_is_deterministic_and_refuses_silence_and_other_rates() -> None:
 
 
 @pytest.mark.parametrize("seconds", [0.3, 5.05, 12.0])
-def test_meters_agree_with_pyloudnorm_and_one_shot_soxr(seconds: float) -> None:
+def test_meters_agree_with_pyloudnorm_and_an_ideal_interpolation(seconds: float) -> None:
+    """Loudness against pyloudnorm; true peak against a 16x spectral interpolation, on material
+    inside the band the meter is specified for (the master low-passes at 20 kHz first)."""
     rng = np.random.default_rng(int(seconds * 100))
     n = int(seconds * MASTER_RATE)
     t = np.arange(n) / MASTER_RATE
     swell = 0.3 * (1.1 + np.sin(2 * np.pi * 0.7 * t))
-    x = np.stack([rng.standard_normal(n) * swell * 0.3, np.sin(2 * np.pi * 11_000 * t) * swell])
+    band = signal.firwin(255, 20_000, fs=MASTER_RATE)
+    noise = np.convolve(rng.standard_normal(n), band, mode="same")
+    x = np.stack([noise * swell * 0.3, np.sin(2 * np.pi * 11_000 * t) * swell])
     audio = Audio(x.astype(np.float32), MASTER_RATE)
     if seconds >= 0.4:  # pyloudnorm refuses signals shorter than one gating block
         assert abs(measure_loudness(audio) - integrated_loudness(audio)) < 0.01
-    assert abs(measure_true_peak(audio) - true_peak_dbtp(audio)) < 0.01
+    reading = measure_true_peak(audio)
+    assert reading >= 20 * np.log10(np.abs(audio.samples).max()) - 1e-6
+    assert abs(reading - true_peak_dbtp(audio)) < 0.2
 
 
 # ---------------------------------------------------------------- files

@@ -18,7 +18,7 @@ from vartist.persona import Persona
 from vartist.request import SongRequest
 from vartist.runtime.checks import check_persona
 from vartist.runtime.song import Song, StageTiming
-from vartist.studio import master, mix_song, render_band
+from vartist.studio import master_with_report, mix_song, render_band
 from vartist.voice import build_timeline, singers
 
 STAGES = ("lyrics", "compose", "sing", "band", "mix", "master")
@@ -108,7 +108,7 @@ class Pipeline:
             mixed = mix_song(take.audio, band, persona.mix, score.genre, self._keep_stems)
             del band  # the raw parts are not needed past the mix; free them before mastering
         with self._stage("master", timings):
-            mastered = master(mixed.mixdown, persona.mix)
+            mastered = master_with_report(mixed.mixdown, persona.mix)
         return Song(
             request=request,
             persona=persona,
@@ -116,10 +116,17 @@ class Pipeline:
             score=score,
             take=take,
             timeline=timeline,
-            master=mastered,
+            master=mastered.audio,
             stems=mixed.stems,
-            provenance=self._provenance(request, take.engine),
+            provenance={
+                **self._provenance(request, take.engine),
+                "master": {
+                    "loudness_lufs": round(mastered.loudness_lufs, 2),
+                    "true_peak_dbtp": round(mastered.true_peak_dbtp, 2),
+                },
+            },
             timings=tuple(timings),
+            warnings=(mastered.warning,) if mastered.warning else (),
         )
 
     def _provenance(self, request: SongRequest, singer: str) -> dict[str, Any]:

@@ -17,19 +17,21 @@ from vartist.studio.errors import (
 from vartist.studio.files import read_tags, read_wav, write_wav
 from vartist.studio.instruments import render_band
 from vartist.studio.loudness import measure_loudness, measure_true_peak
-from vartist.studio.master import master
+from vartist.studio.master import MasterResult, master, master_with_report
 from vartist.studio.mix import MixResult, mix_song
 
 __all__ = [
     "AudioFileError",
     "Instrument",
     "InvalidPartError",
+    "MasterResult",
     "MixResult",
     "SilentMixError",
     "StemMismatchError",
     "StudioError",
     "UnknownDrumSoundError",
     "master",
+    "master_with_report",
     "measure_loudness",
     "measure_true_peak",
     "mix_song",

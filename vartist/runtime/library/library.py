@@ -104,7 +104,7 @@ class RequestStatus:
     created_at: float
     updated_at: float
     started_at: float | None
-    """When a worker first took it."""
+    """When a worker last took it: the start of the render that made (or makes) its song."""
 
 
 @dataclass(frozen=True)
@@ -372,7 +372,7 @@ class Library:
                         lease_owner=worker,
                         lease_until=claimed_at + lease_seconds,
                         attempts=RequestRow.attempts + 1,
-                        started_at=func.coalesce(RequestRow.started_at, claimed_at),
+                        started_at=claimed_at,
                         stage=None,
                         progress=0.0,
                         updated_at=claimed_at,

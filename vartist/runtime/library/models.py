@@ -73,7 +73,7 @@ class RequestRow(Base):
     created_at: Mapped[float] = mapped_column(Float, index=True)
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    """When a worker first took the request."""
+    """When a worker last took the request (a retry starts again)."""
 
 
 class SongRow(Base):

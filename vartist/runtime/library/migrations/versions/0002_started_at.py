@@ -1,4 +1,4 @@
-"""Requests remember when a worker first took them (queue waits, fairness reports).
+"""Requests remember when a worker last took them (queue waits, fairness reports).
 
 Revision ID: 0002
 Revises: 0001
