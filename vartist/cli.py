@@ -269,6 +269,60 @@ def genres() -> None:
     _guarded(run)
 
 
+# --- the stage --------------------------------------------------------------------------------
+
+
+@app.command()
+def perform(
+    song_dir: Annotated[Path, typer.Argument(help="A folder written by `vartist sing`.")],
+    audio_out: Annotated[
+        str, typer.Option(help="'null', a .wav file, or a sound device's name or number.")
+    ] = "null",
+    persona: Annotated[
+        Path | None, typer.Option(help="Persona for the avatar (default: the song's own).")
+    ] = None,
+    avatar: Annotated[
+        str | None, typer.Option(help="Override avatar.kind: none, vtube_studio or vmc.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a persona field.")
+    ] = None,
+) -> None:
+    """Play a song and drive the avatar's mouth and expressions in time with it."""
+
+    def run() -> None:
+        from vartist.runtime.performer import Performer, links_for, open_sink
+        from vartist.runtime.stage_files import read_song_for_stage
+
+        staged = read_song_for_stage(song_dir)
+        overrides = list(set_ or []) + ([f"avatar.kind={avatar}"] if avatar else [])
+        if persona is not None:
+            the_persona = load_persona(persona, overrides)
+        else:
+            from vartist.persona.loading import apply_overrides, persona_from_dict
+
+            data, origins = apply_overrides(dict(staged.persona), overrides)
+            the_persona = persona_from_dict(data, f"{shown(song_dir)}/song.json", origins)
+        links = links_for(the_persona, [the_persona.avatar.kind])
+        performer = Performer(open_sink(audio_out), links)
+        out.print(
+            f"performing {shown(staged.title)} ({staged.audio.duration:.0f} s) on "
+            f"{shown(audio_out)}" + (f" with {the_persona.avatar.kind}" if links else ""),
+            soft_wrap=True,
+        )
+        performance = performer.perform(staged.audio, staged.timeline)
+        for problem in performance.errors[:5]:
+            err.print(_error_line(problem, "warning"), soft_wrap=True)
+        rate = len(performance.poses) / max(performance.duration, 1e-9)
+        out.print(
+            f"performed {shown(staged.title)}: {len(performance.sections)} sections, "
+            f"{rate:.0f} avatar updates per second",
+            soft_wrap=True,
+        )
+
+    _guarded(run)
+
+
 # --- the service ------------------------------------------------------------------------------
 
 DatabaseOption = Annotated[

@@ -7,9 +7,18 @@ from vartist.persona.loading import (
     load_persona,
     persona_from_dict,
 )
-from vartist.persona.schema import LyricsConfig, MixConfig, Persona, Style, Vibrato, VoiceConfig
+from vartist.persona.schema import (
+    AvatarConfig,
+    LyricsConfig,
+    MixConfig,
+    Persona,
+    Style,
+    Vibrato,
+    VoiceConfig,
+)
 
 __all__ = [
+    "AvatarConfig",
     "LyricsConfig",
     "MixConfig",
     "Persona",

@@ -140,6 +140,33 @@ class MixConfig(_Section):
     )
 
 
+class AvatarConfig(_Section):
+    kind: Text = Field(
+        "none",
+        description="The avatar `vartist perform` drives: 'none', 'vtube_studio' (Live2D, "
+        "through VTube Studio's API) or 'vmc' (3D/VRM, the VMC protocol over OSC).",
+    )
+    host: Text = Field("127.0.0.1", description="Host of VTube Studio or of the VMC receiver.")
+    port: Annotated[int, Strict()] | None = Field(
+        None, ge=1, le=65535, description="Port; default 8001 for VTube Studio, 39539 for VMC."
+    )
+    mouth_open_parameter: Text = Field(
+        "MouthOpen", description="VTube Studio input parameter for how open the mouth is."
+    )
+    mouth_smile_parameter: Text = Field(
+        "MouthSmile", description="VTube Studio input parameter for spread (1) or round (0) lips."
+    )
+    expressions: dict[str, Text] = Field(
+        default_factory=dict,
+        description="Section kind → VTube Studio expression file, like "
+        "{ chorus = 'sparkle.exp3.json' }; active while that section plays.",
+    )
+    hotkeys: dict[str, Text] = Field(
+        default_factory=dict,
+        description="Section kind → VTube Studio hotkey name, triggered as the section starts.",
+    )
+
+
 class Persona(_Section):
     name: Text = Field(min_length=1, max_length=80, description="The artist's name.")
     language: Text = Field(
@@ -152,6 +179,7 @@ class Persona(_Section):
     lyrics: LyricsConfig = Field(default_factory=LyricsConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
     mix: MixConfig = Field(default_factory=MixConfig)
+    avatar: AvatarConfig = Field(default_factory=AvatarConfig)
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,1 @@
+"""Local stand-ins for outside programs that speak those programs' real protocols."""

@@ -1,0 +1,245 @@
+"""The live stage: a real pyvts client against a fake VTube Studio that speaks its protocol, and
+a real OSC receiver for VMC, while the performer plays a real song on a paced (null) sink."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import ThreadingOSCUDPServer
+
+from tests.fakes.vtube_studio import FakeVTubeStudio
+from tests.runner import one_error_line, vartist
+from tests.servers import free_port
+from vartist.audio import Audio
+from vartist.persona import Persona, default_persona
+from vartist.request import SongRequest
+from vartist.runtime import Pipeline, Song
+from vartist.runtime.lipsync import TRACK_RATE_HZ, mouth_track
+from vartist.runtime.performer import PacedSink, Performer, links_for
+
+SHORT_LYRICS = "[verse]\nthe rain is on the window\n[chorus]\nhold on to me tonight\n"
+
+
+@pytest.fixture(scope="module")
+def song() -> Song:
+    return Pipeline(default_persona(), keep_stems=True).render(
+        SongRequest("rain", seed=3, lyrics_text=SHORT_LYRICS)
+    )
+
+
+def energy_envelope(vocals: Audio, rate_hz: int = TRACK_RATE_HZ) -> np.ndarray:
+    """RMS of the vocal stem in 20 ms windows, ``rate_hz`` values a second."""
+    mono = vocals.samples.mean(axis=0)
+    hop = vocals.sample_rate // rate_hz
+    window = vocals.sample_rate // 50
+    padded = np.concatenate([mono, np.zeros(window)])
+    return np.array(
+        [np.sqrt(np.mean(padded[i : i + window] ** 2)) for i in range(0, len(mono), hop)]
+    )
+
+
+def test_the_mouth_follows_the_sung_vocal(song: Song) -> None:
+    track = mouth_track(song.timeline, song.duration)
+    energy = energy_envelope(song.stems["vocals"])
+    count = min(len(energy), len(track.openness))
+    correlation = np.corrcoef(track.openness[:count], energy[:count])[0, 1]
+    assert correlation >= 0.5, correlation
+    # closed in the instrumental intro, open somewhere in every sung line
+    first_line = song.timeline.of("line")[0]
+    assert track.openness[: int(first_line.start * TRACK_RATE_HZ * 0.5)].max() < 0.05
+    for line in song.timeline.of("line"):
+        span = track.openness[int(line.start * TRACK_RATE_HZ) : int(line.end * TRACK_RATE_HZ)]
+        assert span.max() > 0.5
+
+
+@dataclass
+class VMCReceiver:
+    """A VMC receiver: collects each /VMC/Ext/Blend/Val and /Apply with its arrival time."""
+
+    port: int
+    values: list[tuple[float, str, float]]
+    applies: list[float]
+    server: ThreadingOSCUDPServer
+
+
+@pytest.fixture
+def vmc_receiver() -> Iterator[VMCReceiver]:
+    values: list[tuple[float, str, float]] = []
+    applies: list[float] = []
+    dispatcher = Dispatcher()
+    dispatcher.map(
+        "/VMC/Ext/Blend/Val",
+        lambda _, name, weight: values.append((time.monotonic(), name, weight)),
+    )
+    dispatcher.map("/VMC/Ext/Blend/Apply", lambda *_: applies.append(time.monotonic()))
+    server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield VMCReceiver(server.server_address[1], values, applies, server)
+    server.shutdown()
+
+
+def stage_persona(kind: str, port: int) -> Persona:
+    persona = default_persona()
+    avatar = persona.avatar.model_copy(
+        update={
+            "kind": kind,
+            "port": port,
+            "expressions": {"chorus": "smile.exp3.json"},
+            "hotkeys": {"verse": "Wave"},
+        }
+    )
+    return persona.model_copy(update={"avatar": avatar})
+
+
+@pytest.mark.slow
+def test_a_whole_song_on_vtube_studio_and_vmc(
+    song: Song, vmc_receiver: VMCReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    with FakeVTubeStudio() as studio:
+        links = links_for(stage_persona("vtube_studio", studio.port), ["vtube_studio"])
+        links += links_for(stage_persona("vmc", vmc_receiver.port), ["vmc"])
+        performer = Performer(PacedSink(), links)
+        restart_at = 9.5
+        restarted: list[float] = []
+
+        def crash_vtube_studio() -> None:
+            restarted.append(time.monotonic())
+            studio.restart(graceful=False)
+
+        timer = threading.Timer(restart_at, crash_vtube_studio)
+        timer.start()
+        performance = performer.perform(song.master, song.timeline)
+        timer.cancel()
+
+        # the token flow: approved once, stored private
+        token_file = tmp_path / "config/vartist/vtube-studio-token"
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert token_file.read_text(encoding="utf-8") in studio.tokens
+        assert studio.received("AuthenticationTokenRequest")
+
+        # >= 30 Hz for the whole song, no gap over 1 s but the crash, back within 2 s of it
+        mouth = studio.injections("MouthOpen")
+        times = np.array([m.received_at for m in mouth])
+        assert len(mouth) / song.duration >= 30
+        assert times[0] - performance.started_at < 0.2
+        assert performance.started_at + song.duration - times[-1] < 0.2
+        gaps = np.diff(times)
+        assert restarted, "the fake VTube Studio was never restarted"
+        long_gaps = [(t, g) for t, g in zip(times[:-1], gaps, strict=True) if g > 1.0]
+        assert all(abs(t - restarted[0]) < 0.5 for t, _ in long_gaps), long_gaps
+        recovery = max(g for t, g in zip(times[:-1], gaps, strict=True) if t <= restarted[0] + 0.1)
+        print(f"VTube Studio restart: mouth data back after {recovery:.2f} s")
+        assert recovery <= 2.0, f"no mouth data for {recovery:.2f} s after the restart"
+        assert len(studio.injections("MouthSmile")) == len(mouth)
+
+        # expressions and hotkeys at section changes
+        chorus = next(e for e in song.timeline.of("section") if e.text.startswith("chorus"))
+        changes = [
+            (m.received_at - performance.started_at, m.message["data"])
+            for m in studio.received("ExpressionActivationRequest")
+            if m.message is not None
+        ]
+        on = [
+            at
+            for at, data in changes
+            if data["expressionFile"] == "smile.exp3.json" and data["active"]
+        ]
+        off = [
+            at
+            for at, data in changes
+            if data["expressionFile"] == "smile.exp3.json" and not data["active"]
+        ]
+        assert on and abs(on[0] - chorus.start) < 0.1, (on, chorus.start)
+        assert off and off[-1] >= chorus.end - 0.1, (off, chorus.end)
+        assert "smile.exp3.json" not in studio.active_expressions()
+        assert "hotkey-wave" in studio.triggered_hotkeys()
+
+        # the mouth the avatar got follows the voice the audience heard
+        values = np.array([m.value for m in mouth])
+        heard_at = times - performance.started_at
+        energy = energy_envelope(song.stems["vocals"])
+        index = np.clip((heard_at * TRACK_RATE_HZ).astype(int), 0, len(energy) - 1)
+        assert np.corrcoef(values, energy[index])[0, 1] >= 0.5
+
+        # A/V sync: where the audio was when each value arrived vs the instant it shows
+        sent_positions = np.array([p.audio_position for p in performance.poses])
+        sent_times = np.array([p.sent_at for p in performance.poses])
+        source = np.searchsorted(sent_times, times, side="right") - 1
+        offsets = heard_at - sent_positions[np.clip(source, 0, len(sent_positions) - 1)]
+        median, p95 = np.median(offsets), np.percentile(offsets, 95)
+        print(f"A/V offset of mouth events: median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms")
+        assert p95 <= 0.033
+
+    # VMC: one Val per vowel and an Apply per frame, at >= 30 Hz, in time
+    applies = np.array(vmc_receiver.applies)
+    assert len(applies) / song.duration >= 30
+    assert np.diff(applies).max() < 0.2
+    assert {name for _, name, _ in vmc_receiver.values} == {"A", "I", "U", "E", "O"}
+    assert len(vmc_receiver.values) == 5 * len(applies)
+    assert all(0.0 <= weight <= 1.0 for _, _, weight in vmc_receiver.values)
+
+
+def test_a_revoked_token_is_replaced_by_a_new_approval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from vartist.runtime.lipsync import MouthPose
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    with FakeVTubeStudio() as studio:
+        (link,) = links_for(stage_persona("vtube_studio", studio.port), ["vtube_studio"])
+        token_file = tmp_path / "vartist/vtube-studio-token"
+
+        async def scene() -> None:
+            await link.connect()
+            first = token_file.read_text(encoding="utf-8")
+            studio.revoke_tokens()
+            for _ in range(40):  # 40 frames at 60 Hz: the link must recover within them
+                await link.send_pose(MouthPose(0.5, 0.5), 0.0)
+                await asyncio.sleep(1 / 60)
+            assert token_file.read_text(encoding="utf-8") != first
+            await link.close()
+
+        asyncio.run(scene())
+        assert len(studio.received("AuthenticationTokenRequest")) == 2
+        assert studio.injections("MouthOpen"), "no data after the new approval"
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+
+def test_perform_names_what_is_missing(tmp_path: Path) -> None:
+    line = one_error_line(vartist("perform", str(tmp_path / "nowhere"), cwd=tmp_path))
+    assert "song.json" in line
+    song_dir = tmp_path / "song"
+    song_dir.mkdir()
+    (song_dir / "song.json").write_text("{}", encoding="utf-8")
+    line = one_error_line(vartist("perform", str(song_dir), cwd=tmp_path))
+    assert "not a vartist song" in line
+
+
+@pytest.mark.slow
+def test_perform_reports_an_unreachable_vtube_studio(tmp_path: Path) -> None:
+    lyrics = tmp_path / "l.txt"
+    lyrics.write_text(SHORT_LYRICS, encoding="utf-8")
+    sung = vartist(
+        "sing", "rain", "--lyrics", str(lyrics), "--seed", "1", "--out", "s", cwd=tmp_path
+    )
+    assert sung.returncode == 0, sung.stderr
+    result = vartist(
+        "perform", "s", "--avatar", "vtube_studio", "--set", f"avatar.port={free_port()}",
+        cwd=tmp_path, env={"XDG_CONFIG_HOME": str(tmp_path)},
+    )  # fmt: skip
+    line = one_error_line(result)
+    assert "VTube Studio is not reachable" in line
+    assert not os.path.exists(tmp_path / "vartist/vtube-studio-token")

@@ -1,0 +1,283 @@
+"""The performer: plays a song and moves the avatar in time with it.
+
+The audio position is the clock. A writer thread feeds the sink block by block; the stage loop
+wakes :data:`FRAME_RATE_HZ` times a second, reads where the listener is in the song, and sends
+each avatar link the mouth pose for that instant (from :mod:`vartist.runtime.lipsync`) and, at
+a section change, the section. Sending keeps going through instrumentals: VTube Studio lets go
+of a parameter that gets no data for a second.
+
+Avatar links are plug-ins (``vartist.avatars`` entry points) found through :data:`avatar_links`;
+the runtime never imports one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from vartist.audio import Audio
+from vartist.errors import MissingDependencyError, VartistError
+from vartist.persona import Persona
+from vartist.plugins import Registry
+from vartist.runtime.lipsync import MouthPose, MouthTrack, mouth_track
+from vartist.timeline import Timeline
+
+log = logging.getLogger("vartist.performer")
+
+FRAME_RATE_HZ = 60
+"""Avatar updates per second: two per video frame at 30 fps."""
+BLOCK_FRAMES = 1024
+"""Audio frames per write: 21 ms at 48 kHz, well inside one video frame."""
+
+
+class PerformError(VartistError):
+    """The song cannot be performed as asked."""
+
+
+class AvatarLink(Protocol):
+    """An avatar the performer drives. Methods are called from one asyncio task, in order."""
+
+    name: str
+
+    async def connect(self) -> None: ...
+
+    async def send_pose(self, pose: MouthPose, position: float) -> None:
+        """The mouth at ``position`` seconds into the song."""
+
+    async def enter_section(self, kind: str, label: str) -> None:
+        """A new section (``verse``, ``chorus``…) starts now."""
+
+    async def close(self) -> None: ...
+
+
+AvatarFactory = Any
+"""A class or callable: ``factory(persona) -> AvatarLink``."""
+
+avatar_links: Registry[AvatarFactory] = Registry("avatars", "avatar link")
+
+
+# --- audio out -----------------------------------------------------------------------------
+
+
+class AudioSink(Protocol):
+    """Where the song's samples go; its position is the performance's clock."""
+
+    def start(self, sample_rate: int, channels: int) -> None: ...
+
+    def write(self, block: npt.NDArray[np.float32]) -> None:
+        """Queue ``(frames, channels)`` samples; blocks while the device's buffer is full."""
+
+    def position(self) -> float:
+        """Seconds of audio the listener has heard so far."""
+
+    def close(self) -> None: ...
+
+
+class PacedSink:
+    """A sink with no sound card: audio is 'heard' at the wall clock's pace, and optionally
+    written to a WAV file. ``null`` in ``--audio-out``."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._file: Any = None
+        self._rate = 48_000
+        self._started = 0.0
+        self._written = 0
+
+    def start(self, sample_rate: int, channels: int) -> None:
+        self._rate = sample_rate
+        if self.path is not None:
+            import soundfile
+
+            self._file = soundfile.SoundFile(
+                self.path, "w", sample_rate, channels, subtype="PCM_24", format="WAV"
+            )
+        self._started = time.monotonic()
+
+    def write(self, block: npt.NDArray[np.float32]) -> None:
+        if self._file is not None:
+            self._file.write(block)
+        self._written += len(block)
+        # keep at most one block ahead of the listener, like a device buffer would
+        ahead = (self._written - len(block)) / self._rate - (time.monotonic() - self._started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+    def position(self) -> float:
+        return min(time.monotonic() - self._started, self._written / self._rate)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class DeviceSink:
+    """A sound card through PortAudio (sounddevice); the position is the device's own clock."""
+
+    def __init__(self, device: str | int | None) -> None:
+        try:
+            import sounddevice
+        except (ImportError, OSError):
+            raise MissingDependencyError(
+                "playing on a sound card", "pip install 'vartist[stage]' (and libportaudio2)"
+            ) from None
+        self._sd = sounddevice
+        self.device = device
+        self._stream: Any = None
+        self._start_time = 0.0
+
+    def start(self, sample_rate: int, channels: int) -> None:
+        self._stream = self._sd.OutputStream(
+            samplerate=sample_rate, channels=channels, dtype="float32", device=self.device
+        )
+        self._stream.start()
+        self._start_time = float(self._stream.time)
+
+    def write(self, block: npt.NDArray[np.float32]) -> None:
+        self._stream.write(np.ascontiguousarray(block))
+
+    def position(self) -> float:
+        latency = float(self._stream.latency or 0.0)
+        return max(0.0, float(self._stream.time) - self._start_time - latency)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None
+
+
+def open_sink(spec: str) -> AudioSink:
+    """``null``, a ``.wav`` path, or a sound device's name or number."""
+    if spec == "null":
+        return PacedSink()
+    if spec.lower().endswith(".wav"):
+        return PacedSink(Path(spec))
+    return DeviceSink(int(spec) if spec.isdigit() else spec)
+
+
+# --- the performance -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentPose:
+    """One mouth update as sent: for A/V sync reports."""
+
+    sent_at: float
+    """time.monotonic() when the link was called."""
+    audio_position: float
+    """Where the listener was in the song at that moment."""
+
+
+@dataclass
+class Performance:
+    """What happened on stage: every pose sent, every section entered, every link error."""
+
+    started_at: float = 0.0
+    """time.monotonic() when the first audio block was handed to the sink."""
+    poses: list[SentPose] = field(default_factory=list)
+    sections: list[tuple[float, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+
+class Performer:
+    """Plays one song at a time on ``sink`` and drives ``links`` from its timeline."""
+
+    def __init__(self, sink: AudioSink, links: Sequence[AvatarLink]) -> None:
+        self.sink = sink
+        self.links = list(links)
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def perform(self, audio: Audio, timeline: Timeline) -> Performance:
+        return asyncio.run(self.perform_async(audio, timeline))
+
+    async def perform_async(self, audio: Audio, timeline: Timeline) -> Performance:
+        track = mouth_track(timeline, audio.duration)
+        sections = [(e.start, e.text) for e in timeline.of("section")]
+        for link in self.links:
+            await link.connect()
+        performance = Performance(duration=audio.duration)
+        writer = threading.Thread(
+            target=self._play, args=(audio, performance), name="audio-out", daemon=True
+        )
+        writer.start()
+        try:
+            await self._drive(track, sections, performance, writer)
+        finally:
+            self._stop.set()
+            writer.join(timeout=5)
+            for link in self.links:
+                try:
+                    await link.close()
+                except Exception as exc:  # closing a dead connection: nothing left to do
+                    log.debug("closing %s: %s", link.name, exc)
+        return performance
+
+    def _play(self, audio: Audio, performance: Performance) -> None:
+        samples = audio.samples.T
+        self.sink.start(audio.sample_rate, audio.channels)
+        performance.started_at = time.monotonic()
+        try:
+            for start in range(0, audio.frames, BLOCK_FRAMES):
+                if self._stop.is_set():
+                    break
+                self.sink.write(np.ascontiguousarray(samples[start : start + BLOCK_FRAMES]))
+            # let the listener hear the last block before the clock stops
+            while not self._stop.is_set() and self.sink.position() < audio.duration - 1e-3:
+                time.sleep(0.005)
+        finally:
+            self.sink.close()
+            self._stop.set()
+
+    async def _drive(
+        self,
+        track: MouthTrack,
+        sections: list[tuple[float, str]],
+        performance: Performance,
+        writer: threading.Thread,
+    ) -> None:
+        period = 1.0 / FRAME_RATE_HZ
+        next_section = 0
+        tick = time.monotonic()
+        while not self._stop.is_set():
+            position = self.sink.position()
+            while next_section < len(sections) and sections[next_section][0] <= position:
+                label = sections[next_section][1]
+                performance.sections.append((position, label))
+                await self._each(performance, "enter_section", label.split()[0], label)
+                next_section += 1
+            pose = track.at(position)
+            performance.poses.append(SentPose(time.monotonic(), position))
+            await self._each(performance, "send_pose", pose, position)
+            tick += period
+            await asyncio.sleep(max(0.0, tick - time.monotonic()))
+            if time.monotonic() - tick > 0.5:  # fell far behind (a stalled link): re-anchor
+                tick = time.monotonic()
+
+    async def _each(self, performance: Performance, method: str, *args: Any) -> None:
+        for link in self.links:
+            try:
+                await getattr(link, method)(*args)
+            except Exception as exc:  # one broken avatar must not stop the song or the others
+                message = f"{link.name}: {exc}"
+                if not performance.errors or performance.errors[-1] != message:
+                    performance.errors.append(message)
+
+
+def links_for(persona: Persona, kinds: Sequence[str]) -> list[AvatarLink]:
+    """Avatar links by registry name (``vtube_studio``, ``vmc``), configured by ``persona``."""
+    return [avatar_links.get(kind)(persona) for kind in kinds if kind != "none"]
