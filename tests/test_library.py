@@ -40,7 +40,8 @@ def postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL runs with the slow tests: the fast loop checks the same logic on SQLite
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def library(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Library]:
     data = tmp_path / "data"
     if request.param == "sqlite":

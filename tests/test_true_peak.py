@@ -227,7 +227,9 @@ def _dynamic_mix(seconds: float = 20.0) -> Audio:
     return Audio(x.astype(np.float32), MASTER_RATE)
 
 
-@pytest.mark.parametrize(("target", "ceiling"), [(-6.0, -0.1), (-7.0, -6.0)])
+@pytest.mark.parametrize(
+    ("target", "ceiling"), [(-6.0, -0.1), pytest.param(-7.0, -6.0, marks=pytest.mark.slow)]
+)
 def test_an_unreachable_target_gives_the_loudest_master_and_says_so(
     target: float, ceiling: float
 ) -> None:

@@ -169,13 +169,13 @@ def sing(
         the_persona = _persona(persona, set_ or [])
         lyrics_text = _read_lyrics(lyrics) if lyrics is not None else None
         request = SongRequest(prompt, seed=chosen_seed, lyrics_text=lyrics_text, genre=genre)
-        # everything the user can get wrong is checked before the pipeline (and its second of
-        # imports) loads, and the folder is reserved before the render, so both fail at once
-        from vartist.runtime.checks import check_persona, check_request
-
-        check_persona(the_persona)
-        check_request(request, the_persona)
+        # the folder is reserved, and everything the user can get wrong is checked, before the
+        # pipeline (and its second of imports) loads: a bad --out or input fails at once
         with SongFolder.prepare(out_dir, stems) as folder:
+            from vartist.runtime.checks import check_persona, check_request
+
+            check_persona(the_persona)
+            check_request(request, the_persona)
             song = _render_with_progress(the_persona, request, keep_stems=stems)
             written = folder.commit(song, stems)
         summary = (
@@ -291,10 +291,11 @@ def perform(
     """Play a song and drive the avatar's mouth and expressions in time with it."""
 
     def run() -> None:
-        from vartist.runtime.performer import Performer, links_for, open_sink
         from vartist.runtime.stage_files import read_song_for_stage
 
-        staged = read_song_for_stage(song_dir)
+        staged = read_song_for_stage(song_dir)  # a wrong folder fails before the stage loads
+        from vartist.runtime.performer import Performer, links_for, open_sink
+
         overrides = list(set_ or []) + ([f"avatar.kind={avatar}"] if avatar else [])
         if persona is not None:
             the_persona = load_persona(persona, overrides)
@@ -411,6 +412,12 @@ def serve(
     """Run the request API and render workers on this machine."""
 
     def run() -> None:
+        token = _api_token()
+        if host not in _LOOPBACK and not token:
+            raise VartistError(
+                f"listening on {shown(host)} lets other machines in: set VARTIST_API_TOKEN or "
+                "write a token to ~/.config/vartist/api-token (chmod 600)"
+            )
         import threading
 
         import uvicorn
@@ -419,12 +426,6 @@ def serve(
         from vartist.runtime.service import Service
         from vartist.runtime.workers import WorkerPool
 
-        token = _api_token()
-        if host not in _LOOPBACK and not token:
-            raise VartistError(
-                f"listening on {shown(host)} lets other machines in: set VARTIST_API_TOKEN or "
-                "write a token to ~/.config/vartist/api-token (chmod 600)"
-            )
         settings = _settings(database, data_dir, redis, lease)
         service = Service.open(settings, _persona(persona, []), requester_limit)
         count = workers if workers is not None else max(1, (os.cpu_count() or 2) // 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from vartist.errors import StorageError, VartistError, describe_os_error
 
@@ -24,12 +24,16 @@ _KIND_BY_MODE = (
 
 def shown(text: object, limit: int = 80) -> str:
     """``text`` as it may appear in a one-line message: control characters escaped, shortened
-    to ``limit`` characters so a 1 MB value is never echoed back whole."""
+    to ``limit`` characters so a 1 MB value is never echoed back whole. A path keeps its end
+    (the file's name) and loses its beginning; anything else keeps its beginning."""
     whole = str(text)
     flat = whole if whole.isprintable() else repr(whole)[1:-1]
-    if len(flat) > limit:
-        flat = f"{flat[: limit - 1]}… ({len(whole)} characters)"
-    return flat
+    if isinstance(text, PurePath):
+        limit = max(limit, 160)  # deep folders are common; the name at the end matters most
+        return flat if len(flat) <= limit else f"…{flat[-(limit - 1) :]}"
+    if len(flat) <= limit:
+        return flat
+    return f"{flat[: limit - 1]}… ({len(whole)} characters)"
 
 
 def read_user_bytes(

@@ -29,8 +29,6 @@ class StagedSong:
 
 def read_song_for_stage(folder: Path) -> StagedSong:
     """The song in ``folder`` (``song.wav`` and ``song.json`` as `vartist sing` writes them)."""
-    from vartist.studio.files import read_wav
-
     text = read_user_text(folder / "song.json", MAX_SONG_JSON_BYTES, "song.json", SongFolderError)
     try:
         document = json.loads(text)
@@ -44,4 +42,6 @@ def read_song_for_stage(folder: Path) -> StagedSong:
         ) from None
     if not (folder / "song.wav").is_file():
         raise SongFolderError(f"{shown(folder)} has no song.wav; sing the song again")
+    from vartist.studio.files import read_wav  # the studio takes a second to import
+
     return StagedSong(title, read_wav(folder / "song.wav"), Timeline(events), persona)
