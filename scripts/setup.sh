@@ -18,12 +18,14 @@ case "$profile" in
 esac
 
 # The tests also need Debian packages: FFmpeg's libraries (torchcodec loads them at run time),
-# and the real Redis and PostgreSQL servers that the service tests start on loopback ports.
+# the real Redis and PostgreSQL servers that the service tests start on loopback ports, and
+# Chromium for the overlay's browser test.
 if [ "$profile" = test ]; then
     missing=()
     ldconfig -p 2>/dev/null | grep -q 'libavutil\.so' || missing+=(ffmpeg)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
+    [ -x /usr/bin/chromium ] || missing+=(chromium)  # the overlay's browser test (no download)
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
             echo "installing ${missing[*]} with apt-get" >&2

@@ -243,3 +243,61 @@ def test_perform_reports_an_unreachable_vtube_studio(tmp_path: Path) -> None:
     line = one_error_line(result)
     assert "VTube Studio is not reachable" in line
     assert not os.path.exists(tmp_path / "vartist/vtube-studio-token")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.slow
+def test_the_overlay_highlights_the_word_being_sung(song: Song, tmp_path: Path) -> None:
+    """Headless Chromium shows the overlay page while the performer plays; at known audio
+    positions the highlighted word is the one the timeline says is being sung."""
+    from playwright.sync_api import sync_playwright
+
+    from vartist.integrations.web.overlay import LyricsOverlay
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `scripts/setup.sh test` as root")
+    overlay = LyricsOverlay(default_persona(), port=free_port())
+    performer = Performer(PacedSink(), [overlay])
+    thread = threading.Thread(
+        target=performer.perform, args=(song.master, song.timeline, song.title, "ann")
+    )
+    words = [w for w in song.timeline.of("word") if w.end - w.start >= 0.3]
+    assert len(words) >= 3
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+        page = browser.new_page(viewport={"width": 1280, "height": 360})
+        thread.start()
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    page.goto(overlay.url)
+                    break
+                except Exception:
+                    assert time.monotonic() < deadline, "the overlay page never came up"
+                    time.sleep(0.1)
+            page.wait_for_function("document.getElementById('title').textContent.length > 0")
+            assert page.text_content("#title") == song.title
+            assert "ann" in str(page.text_content("#requester"))
+            for checked, word in enumerate(words[:4], start=1):
+                middle = (word.start + word.end) / 2
+                page.wait_for_function(f"window.overlayPosition() >= {middle}", timeout=60_000)
+                seen = page.evaluate(
+                    "() => ({position: window.overlayPosition(),"
+                    " now: [...document.querySelectorAll('#line .word.now')].map(e => e.textContent)})"
+                )
+                expected = [
+                    w.text for w in song.timeline.of("word") if w.start <= seen["position"] < w.end
+                ]
+                assert seen["now"] == expected, (seen, word)
+                if checked == 2:
+                    page.screenshot(path=str(tmp_path / "overlay.png"))
+        finally:
+            performer.stop()
+            thread.join(timeout=30)
+            browser.close()
+    shot = tmp_path / "overlay.png"
+    assert shot.stat().st_size > 1000

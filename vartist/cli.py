@@ -287,6 +287,10 @@ def perform(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a persona field.")
     ] = None,
+    overlay_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Serve the lyrics overlay on this local port."),
+    ] = None,
 ) -> None:
     """Play a song and drive the avatar's mouth and expressions in time with it."""
 
@@ -304,14 +308,20 @@ def perform(
 
             data, origins = apply_overrides(dict(staged.persona), overrides)
             the_persona = persona_from_dict(data, f"{shown(song_dir)}/song.json", origins)
-        links = links_for(the_persona, [the_persona.avatar.kind])
+        links: list[Any] = links_for(the_persona, [the_persona.avatar.kind])
+        if overlay_port is not None:
+            from vartist.integrations.web.overlay import LyricsOverlay
+
+            links.append(LyricsOverlay(the_persona, overlay_port))
         performer = Performer(open_sink(audio_out), links)
         out.print(
             f"performing {shown(staged.title)} ({staged.audio.duration:.0f} s) on "
             f"{shown(audio_out)}" + (f" with {the_persona.avatar.kind}" if links else ""),
             soft_wrap=True,
         )
-        performance = performer.perform(staged.audio, staged.timeline)
+        if overlay_port is not None:
+            out.print(f"lyrics overlay: http://127.0.0.1:{overlay_port}/ (an OBS browser source)")
+        performance = performer.perform(staged.audio, staged.timeline, staged.title)
         for problem in performance.errors[:5]:
             err.print(_error_line(problem, "warning"), soft_wrap=True)
         rate = len(performance.poses) / max(performance.duration, 1e-9)

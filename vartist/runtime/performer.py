@@ -50,6 +50,9 @@ class AvatarLink(Protocol):
 
     async def connect(self) -> None: ...
 
+    async def begin_song(self, title: str, requester: str, timeline: Timeline) -> None:
+        """A song is about to play (the overlay shows its lyrics; an avatar may ignore it)."""
+
     async def send_pose(self, pose: MouthPose, position: float) -> None:
         """The mouth at ``position`` seconds into the song."""
 
@@ -202,15 +205,20 @@ class Performer:
     def stop(self) -> None:
         self._stop.set()
 
-    def perform(self, audio: Audio, timeline: Timeline) -> Performance:
-        return asyncio.run(self.perform_async(audio, timeline))
+    def perform(
+        self, audio: Audio, timeline: Timeline, title: str = "", requester: str = ""
+    ) -> Performance:
+        return asyncio.run(self.perform_async(audio, timeline, title, requester))
 
-    async def perform_async(self, audio: Audio, timeline: Timeline) -> Performance:
+    async def perform_async(
+        self, audio: Audio, timeline: Timeline, title: str = "", requester: str = ""
+    ) -> Performance:
         track = mouth_track(timeline, audio.duration)
         sections = [(e.start, e.text) for e in timeline.of("section")]
         for link in self.links:
             await link.connect()
         performance = Performance(duration=audio.duration)
+        await self._each(performance, "begin_song", title, requester, timeline)
         writer = threading.Thread(
             target=self._play, args=(audio, performance), name="audio-out", daemon=True
         )

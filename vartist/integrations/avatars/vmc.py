@@ -16,6 +16,7 @@ from vartist.errors import MissingDependencyError
 from vartist.persona import Persona
 from vartist.runtime.lipsync import MouthPose
 from vartist.runtime.performer import avatar_links
+from vartist.timeline import Timeline
 
 log = logging.getLogger("vartist.vmc")
 
@@ -76,6 +77,9 @@ class VMCLink:
             self._client.send(bundle.build())
         except OSError as exc:  # nobody listening yet (ICMP refused): the next frame tries again
             log.debug("VMC send failed: %s", exc)
+
+    async def begin_song(self, title: str, requester: str, timeline: Timeline) -> None:
+        """The mouth and the sections carry everything an avatar needs."""
 
     async def enter_section(self, kind: str, label: str) -> None:
         """VMC has no expressions of its own to trigger."""

@@ -28,6 +28,7 @@ from vartist.errors import MissingDependencyError, VartistError
 from vartist.persona import Persona
 from vartist.runtime.lipsync import MouthPose
 from vartist.runtime.performer import avatar_links
+from vartist.timeline import Timeline
 from vartist.userfiles import read_user_text
 
 log = logging.getLogger("vartist.vtube_studio")
@@ -224,6 +225,9 @@ class VTubeStudioLink:
             [self.mouth_open, self.mouth_smile], [pose.open, pose.spread], face_found=True
         )
         await self._send(message)
+
+    async def begin_song(self, title: str, requester: str, timeline: Timeline) -> None:
+        """The mouth and the sections carry everything an avatar needs."""
 
     async def enter_section(self, kind: str, label: str) -> None:
         self._section_kind = kind
