@@ -301,3 +301,70 @@ def test_the_overlay_highlights_the_word_being_sung(song: Song, tmp_path: Path) 
             browser.close()
     shot = tmp_path / "overlay.png"
     assert shot.stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_the_panel_shows_the_show_and_its_skip_button_skips(tmp_path: Path) -> None:
+    """`vartist serve` renders two requests; the show performs them from the service's queue;
+    a click on Skip in the panel (headless Chromium) moves to the next song at once."""
+    import httpx
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_service import Served, submit, wait_all, wait_healthy
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.stage import StageShow, panel_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = Served(
+        ["serve", "--port", str(port), "--workers", "1", "--data-dir", str(tmp_path / "data")]
+    ).start()
+    try:
+        wait_healthy(base)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            first, second = submit(client, "ann"), submit(client, "bob")
+            wait_all(client, [first, second], 120)
+        show = StageShow(ApiClient(base), PacedSink, list)
+        panel_port = free_port()
+        panel = uvicorn.Server(
+            uvicorn.Config(panel_app(show), host="127.0.0.1", port=panel_port, log_level="warning")
+        )
+        threading.Thread(target=panel.run, daemon=True).start()
+        runner = threading.Thread(target=show.run, daemon=True)
+        runner.start()
+        flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+            page = browser.new_page()
+            wait_healthy_page = time.monotonic() + 10
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{panel_port}/")
+                    break
+                except Exception:
+                    assert time.monotonic() < wait_healthy_page
+                    time.sleep(0.1)
+            playing = "document.getElementById('title').dataset.requestId"
+            page.wait_for_function(f"{playing} === '{first}'", timeout=30_000)
+            assert "ann" in str(page.text_content("#requester"))
+            rows = page.eval_on_selector_all(
+                "#queue tr", "rows => rows.map(r => r.dataset.requestId)"
+            )
+            assert second in rows
+            page.screenshot(path=str(tmp_path / "panel.png"))
+            clicked = time.monotonic()
+            page.click("#skip")
+            page.wait_for_function(f"{playing} === '{second}'", timeout=5_000)
+            assert time.monotonic() - clicked < 3.0
+            page.click("#stop")
+            browser.close()
+        runner.join(timeout=60)
+        panel.should_exit = True
+        assert show.skipped == [first]
+        with httpx.Client(base_url=base, timeout=30) as client:
+            assert client.get(f"/api/requests/{first}").json()["state"] == "delivered"
+            assert client.get(f"/api/requests/{second}").json()["state"] == "delivered"
+        assert (tmp_path / "panel.png").stat().st_size > 1000
+    finally:
+        service.stop()

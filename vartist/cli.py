@@ -274,7 +274,18 @@ def genres() -> None:
 
 @app.command()
 def perform(
-    song_dir: Annotated[Path, typer.Argument(help="A folder written by `vartist sing`.")],
+    song_dir: Annotated[
+        Path | None, typer.Argument(help="A folder written by `vartist sing`.")
+    ] = None,
+    queue: Annotated[
+        bool, typer.Option(help="Perform the service's finished songs, in order, until stopped.")
+    ] = False,
+    server: Annotated[
+        str, typer.Option(envvar="VARTIST_SERVER", help="The `vartist serve` to follow.")
+    ] = "http://127.0.0.1:8765",
+    panel_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="With --queue: the stage panel's port.")
+    ] = None,
     audio_out: Annotated[
         str, typer.Option(help="'null', a .wav file, or a sound device's name or number.")
     ] = "null",
@@ -295,6 +306,13 @@ def perform(
     """Play a song and drive the avatar's mouth and expressions in time with it."""
 
     def run() -> None:
+        if queue:
+            _perform_queue(server, audio_out, persona, avatar, set_ or [], overlay_port, panel_port)
+            return
+        if song_dir is None:
+            raise VartistError(
+                "name a song folder to perform, or pass --queue to follow the service"
+            )
         from vartist.runtime.stage_files import read_song_for_stage
 
         staged = read_song_for_stage(song_dir)  # a wrong folder fails before the stage loads
@@ -332,6 +350,49 @@ def perform(
         )
 
     _guarded(run)
+
+
+def _perform_queue(
+    server: str,
+    audio_out: str,
+    persona_file: Path | None,
+    avatar: str | None,
+    overrides: list[str],
+    overlay_port: int | None,
+    panel_port: int | None,
+) -> None:
+    import threading
+
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.stage import StageShow, panel_app
+    from vartist.runtime.performer import links_for, open_sink
+
+    overrides = overrides + ([f"avatar.kind={avatar}"] if avatar else [])
+    the_persona = _persona(persona_file, overrides)
+
+    def links() -> list[Any]:
+        chosen: list[Any] = links_for(the_persona, [the_persona.avatar.kind])
+        if overlay_port is not None:
+            from vartist.integrations.web.overlay import LyricsOverlay
+
+            chosen.append(LyricsOverlay(the_persona, overlay_port))
+        return chosen
+
+    show = StageShow(ApiClient(server, _api_token()), lambda: open_sink(audio_out), links)
+    show.client.get("/api/health")  # an unreachable service fails here, in one line
+    if panel_port is not None:
+        import uvicorn
+
+        panel = uvicorn.Server(
+            uvicorn.Config(panel_app(show), host="127.0.0.1", port=panel_port, log_level="warning")
+        )
+        threading.Thread(target=panel.run, name="stage-panel", daemon=True).start()
+        out.print(f"stage panel: http://127.0.0.1:{panel_port}/", soft_wrap=True)
+    out.print(f"performing the finished songs of {shown(server)} (Ctrl-C stops)", soft_wrap=True)
+    try:
+        show.run()
+    finally:
+        show.stop()
 
 
 # --- the service ------------------------------------------------------------------------------

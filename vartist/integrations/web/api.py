@@ -96,6 +96,25 @@ class SongOut(BaseModel):
     created_at: float
 
 
+RequestState = Literal[
+    "received", "screened", "queued", "rendering", "done", "failed", "cancelled", "delivered"
+]
+SongFileName = Literal["song.wav", "song.mid", "song.lrc", "song.json"]
+SONG_FILE_TYPES = {
+    "song.wav": "audio/wav",
+    "song.mid": "audio/midi",
+    "song.lrc": "text/plain; charset=utf-8",
+    "song.json": "application/json",
+}
+
+
+class DeliveryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: StrictStr = Field(min_length=1, max_length=40, description="Where: stage, discord…")
+    target: StrictStr = Field("", max_length=200, description="Who or where in the channel.")
+
+
 class ErrorOut(BaseModel):
     error: str
 
@@ -245,6 +264,25 @@ def create_app(service: Service, token: str | None = None) -> Any:
         """A request's state, stage, progress (0 to 1), queue position and song."""
         return RequestOut(**asdict(service.library.status(request_id)))
 
+    @app.get("/api/requests")
+    def request_list(
+        state: Annotated[list[RequestState] | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        oldest_first: bool = False,
+    ) -> list[RequestOut]:
+        """Requests, newest first (``oldest_first=true`` for queue order), by ``state``."""
+        chosen = tuple(state) if state else None
+        return [
+            RequestOut(**asdict(status))
+            for status in service.library.requests(chosen, limit, oldest_first)
+        ]
+
+    @app.post("/api/requests/{request_id}/delivered", responses=ERRORS)
+    def delivered(request_id: RequestId, body: DeliveryIn) -> RequestOut:
+        """Record that a channel handed the song to its audience (done → delivered)."""
+        service.library.mark_delivered(request_id, body.channel, body.target)
+        return RequestOut(**asdict(service.library.status(request_id)))
+
     @app.delete("/api/requests/{request_id}", responses=ERRORS)
     def cancel(request_id: RequestId) -> RequestOut:
         """Cancel a request: at once when queued, at the next stage when rendering."""
@@ -273,6 +311,16 @@ def create_app(service: Service, token: str | None = None) -> Any:
         path = service.library.song_file(song_id, "song.wav")
         safe_title = "".join(c for c in info.title if c.isalnum() or c in " -_")[:80] or "song"
         return FileResponse(path, media_type="audio/wav", filename=f"{safe_title}.wav")
+
+    @app.get(
+        "/api/songs/{song_id}/files/{name}",
+        response_class=FileResponse,
+        responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    )
+    def song_file(song_id: RequestId, name: SongFileName) -> FileResponse:
+        """One of the song's files: song.wav, song.mid, song.lrc or song.json."""
+        path = service.library.song_file(song_id, name)
+        return FileResponse(path, media_type=SONG_FILE_TYPES[name], filename=name)
 
     @app.get("/api/events", response_class=StreamingResponse)
     async def events(

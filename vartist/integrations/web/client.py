@@ -21,7 +21,9 @@ class ApiClient:
         self.server = server.rstrip("/")
         self.token = token
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, raw: bool = False
+    ) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{self.server}{path}", data=data, method=method)
         request.add_header("Accept", "application/json")
@@ -31,7 +33,8 @@ class ApiClient:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-                return json.loads(response.read() or b"null")
+                content = response.read()
+                return content if raw else json.loads(content or b"null")
         except urllib.error.HTTPError as exc:
             try:
                 message = json.loads(exc.read()).get("error") or exc.reason
@@ -52,3 +55,6 @@ class ApiClient:
 
     def delete(self, path: str) -> Any:
         return self._call("DELETE", path)
+
+    def get_bytes(self, path: str) -> bytes:
+        return bytes(self._call("GET", path, raw=True))

@@ -304,13 +304,15 @@ class Library:
         return next(i for i, entry in enumerate(keyed) if entry[3] == row.id)
 
     def requests(
-        self, states: tuple[str, ...] | None = None, limit: int = 100
+        self, states: tuple[str, ...] | None = None, limit: int = 100, oldest_first: bool = False
     ) -> list[RequestStatus]:
+        """Requests, newest first (or oldest first), optionally only in ``states``."""
+        order = RequestRow.created_at.asc() if oldest_first else RequestRow.created_at.desc()
         with self._session() as session:
             query = select(RequestRow, RequesterRow.name).join(RequesterRow)
             if states:
                 query = query.where(RequestRow.state.in_(states))
-            rows = session.execute(query.order_by(RequestRow.created_at.desc()).limit(limit)).all()
+            rows = session.execute(query.order_by(order).limit(limit)).all()
             return [_status(row, name, None) for row, name in rows]
 
     def changes_since(self, since: float) -> list[RequestStatus]:
