@@ -3,7 +3,10 @@ a real OSC receiver for VMC, while the performer plays a real song on a paced (n
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import socket
 import stat
 import threading
 import time
@@ -181,10 +184,35 @@ def test_a_whole_song_on_vtube_studio_and_vmc(
         print(f"A/V offset of mouth events: median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms")
         assert p95 <= 0.033
 
+        # the head sways left and right on alternate beats
+        beats = [b.start for b in song.timeline.of("beat")]
+        tilt = studio.injections("FaceAngleZ")
+        tilt_at = np.array([t.received_at for t in tilt]) - performance.started_at
+        tilt_value = np.array([t.value for t in tilt])
+        signs = []
+        for first, second in itertools.pairwise(beats):
+            middle = (tilt_at > first + 0.3 * (second - first)) & (
+                tilt_at < second - 0.3 * (second - first)
+            )
+            if middle.any():
+                signs.append(np.sign(tilt_value[middle].mean()))
+        alternating = sum(a == -b for a, b in itertools.pairwise(signs))
+        assert len(signs) > 20 and alternating >= 0.9 * (len(signs) - 1), signs
+
     # VMC: one Val per vowel and an Apply per frame, at >= 30 Hz, in time
     applies = np.array(vmc_receiver.applies)
     assert len(applies) / song.duration >= 30
-    assert np.diff(applies).max() < 0.2
+    frame_gaps = np.diff(applies)
+    worst = int(np.argmax(frame_gaps))
+    print(
+        f"VMC frame gaps: p99 {np.percentile(frame_gaps, 99) * 1000:.0f} ms, max "
+        f"{frame_gaps[worst] * 1000:.0f} ms at {applies[worst] - restarted[0]:+.2f} s from the "
+        f"VTube Studio restart, {applies[worst] - performance.started_at:.2f} s into the song"
+    )
+    # the VTube Studio crash must not hold VMC up (each link has its own task), nor may a
+    # garbage collection (the performer freezes the objects that predate the show)
+    assert np.percentile(frame_gaps, 99) < 0.05
+    assert frame_gaps.max() < 0.2
     assert {name for _, name, _ in vmc_receiver.values} == {"A", "I", "U", "E", "O"}
     assert len(vmc_receiver.values) == 5 * len(applies)
     assert all(0.0 <= weight <= 1.0 for _, _, weight in vmc_receiver.values)
@@ -368,3 +396,60 @@ def test_the_panel_shows_the_show_and_its_skip_button_skips(tmp_path: Path) -> N
         assert (tmp_path / "panel.png").stat().st_size > 1000
     finally:
         service.stop()
+
+
+def test_the_link_finds_vtube_studio_by_its_udp_broadcast(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no port in the persona, the link listens for VTube Studio's state broadcast."""
+    import asyncio
+
+    from vartist.integrations.avatars import vtube_studio
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    with FakeVTubeStudio() as studio:
+        stop = threading.Event()
+
+        def broadcast() -> None:
+            message = {
+                "apiName": "VTubeStudioPublicAPI",
+                "apiVersion": "1.0",
+                "messageType": "VTubeStudioAPIStateBroadcast",
+                "requestID": "VTubeStudioAPIStateBroadcast",
+                "data": {
+                    "active": True,
+                    "port": studio.port,
+                    "instanceID": "x",
+                    "windowTitle": "VTube Studio",
+                },
+            }
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                while not stop.wait(0.1):
+                    sender.sendto(
+                        json.dumps(message).encode(), ("127.0.0.1", vtube_studio.DISCOVERY_PORT)
+                    )
+
+        thread = threading.Thread(target=broadcast, daemon=True)
+        thread.start()
+        try:
+            (link,) = links_for(
+                stage_persona("vtube_studio", studio.port).model_copy(
+                    update={
+                        "avatar": default_persona().avatar.model_copy(
+                            update={"kind": "vtube_studio"}
+                        )
+                    }
+                ),
+                ["vtube_studio"],
+            )
+        finally:
+            stop.set()
+            thread.join()
+        assert link.port == studio.port  # type: ignore[attr-defined]
+
+        async def visit() -> None:
+            await link.connect()
+            await link.close()
+
+        asyncio.run(visit())
+        assert studio.received("AuthenticationRequest")

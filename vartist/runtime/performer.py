@@ -13,6 +13,7 @@ the runtime never imports one.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -222,10 +223,16 @@ class Performer:
         writer = threading.Thread(
             target=self._play, args=(audio, performance), name="audio-out", daemon=True
         )
+        # A full garbage collection walks every object in the process (a rendered song, the
+        # libraries) and can stall the stage loop for a third of a second; objects that exist
+        # before the show are set aside from collection until it ends.
+        gc.collect()
+        gc.freeze()
         writer.start()
         try:
             await self._drive(track, sections, performance, writer)
         finally:
+            gc.unfreeze()
             self._stop.set()
             writer.join(timeout=5)
             for link in self.links:
@@ -258,32 +265,81 @@ class Performer:
         performance: Performance,
         writer: threading.Thread,
     ) -> None:
+        pumps = [_LinkPump(link, performance) for link in self.links]
+        tasks = [asyncio.create_task(pump.run(), name=f"link-{pump.link.name}") for pump in pumps]
         period = 1.0 / FRAME_RATE_HZ
         next_section = 0
         tick = time.monotonic()
-        while not self._stop.is_set():
-            position = self.sink.position()
-            while next_section < len(sections) and sections[next_section][0] <= position:
-                label = sections[next_section][1]
-                performance.sections.append((position, label))
-                await self._each(performance, "enter_section", label.split()[0], label)
-                next_section += 1
-            pose = track.at(position)
-            performance.poses.append(SentPose(time.monotonic(), position))
-            await self._each(performance, "send_pose", pose, position)
-            tick += period
-            await asyncio.sleep(max(0.0, tick - time.monotonic()))
-            if time.monotonic() - tick > 0.5:  # fell far behind (a stalled link): re-anchor
-                tick = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                position = self.sink.position()
+                while next_section < len(sections) and sections[next_section][0] <= position:
+                    label = sections[next_section][1]
+                    performance.sections.append((position, label))
+                    for pump in pumps:
+                        pump.offer_section(label.split()[0], label)
+                    next_section += 1
+                pose = track.at(position)
+                performance.poses.append(SentPose(time.monotonic(), position))
+                for pump in pumps:
+                    pump.offer_pose(pose, position)
+                tick += period
+                await asyncio.sleep(max(0.0, tick - time.monotonic()))
+                if time.monotonic() - tick > 0.5:  # the machine stalled: re-anchor the clock
+                    tick = time.monotonic()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _each(self, performance: Performance, method: str, *args: Any) -> None:
         for link in self.links:
             try:
                 await getattr(link, method)(*args)
             except Exception as exc:  # one broken avatar must not stop the song or the others
-                message = f"{link.name}: {exc}"
-                if not performance.errors or performance.errors[-1] != message:
-                    performance.errors.append(message)
+                _record(performance, f"{link.name}: {exc}")
+
+
+def _record(performance: Performance, message: str) -> None:
+    if not performance.errors or performance.errors[-1] != message:
+        performance.errors.append(message)
+
+
+class _LinkPump:
+    """Feeds one link from its own task, so a slow or reconnecting avatar never delays the
+    others; it always sends the newest pose (older ones are dropped, not queued) and every
+    section change in order."""
+
+    def __init__(self, link: AvatarLink, performance: Performance) -> None:
+        self.link = link
+        self._performance = performance
+        self._pose: tuple[MouthPose, float] | None = None
+        self._sections: list[tuple[str, str]] = []
+        self._ready = asyncio.Event()
+
+    def offer_pose(self, pose: MouthPose, position: float) -> None:
+        self._pose = (pose, position)
+        self._ready.set()
+
+    def offer_section(self, kind: str, label: str) -> None:
+        self._sections.append((kind, label))
+        self._ready.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            try:
+                while self._sections:
+                    await self.link.enter_section(*self._sections.pop(0))
+                if self._pose is not None:
+                    pose, position = self._pose
+                    self._pose = None
+                    await self.link.send_pose(pose, position)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one broken avatar must not stop the song or the others
+                _record(self._performance, f"{self.link.name}: {exc}")
 
 
 def links_for(persona: Persona, kinds: Sequence[str]) -> list[AvatarLink]:

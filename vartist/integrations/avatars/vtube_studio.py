@@ -17,8 +17,11 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import json
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -34,6 +37,11 @@ from vartist.userfiles import read_user_text
 log = logging.getLogger("vartist.vtube_studio")
 
 DEFAULT_PORT = 8001
+DISCOVERY_PORT = 47779
+"""VTube Studio broadcasts its API state on this UDP port every two seconds."""
+DISCOVERY_SECONDS = 2.5
+SWAY_DEGREES = 6.0
+"""How far the head tilts (FaceAngleZ) each way, swaying left and right on alternate beats."""
 PLUGIN_NAME = "vartist"
 PLUGIN_DEVELOPER = "vartist"
 API_INFO = {"version": "1.0", "name": "VTubeStudioPublicAPI"}
@@ -56,6 +64,50 @@ class VTubeStudioError(AvatarError):
     def __init__(self, error_id: int, message: str) -> None:
         super().__init__(f"VTube Studio error {error_id}: {message}")
         self.error_id = error_id
+
+
+def discover_port(seconds: float = DISCOVERY_SECONDS, port: int = DISCOVERY_PORT) -> int | None:
+    """The API port of a VTube Studio on this network, from its UDP state broadcast, or None
+    when none is heard within ``seconds``."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):  # another plugin may be listening too
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            listener.bind(("", port))
+        except OSError:
+            return None
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            listener.settimeout(left)
+            try:
+                datagram, _ = listener.recvfrom(4096)
+            except (TimeoutError, OSError):
+                return None
+            try:
+                message = json.loads(datagram)
+            except ValueError:
+                continue
+            data = message.get("data") if isinstance(message, dict) else None
+            if (
+                message.get("messageType") == "VTubeStudioAPIStateBroadcast"
+                and isinstance(data, dict)
+                and data.get("active")
+                and isinstance(data.get("port"), int)
+            ):
+                return int(data["port"])
+    return None
+
+
+def beat_sway(beats: list[float], position: float) -> float:
+    """Head tilt in degrees: a sine that crosses zero on each beat, left and right in turn."""
+    if len(beats) < 2 or position < beats[0] or position >= beats[-1]:
+        return 0.0
+    index = bisect.bisect_right(beats, position) - 1
+    phase = (position - beats[index]) / (beats[index + 1] - beats[index])
+    return SWAY_DEGREES * math.sin(math.pi * (index + phase))
 
 
 def default_token_path() -> Path:
@@ -96,7 +148,7 @@ class VTubeStudioLink:
         self._pyvts = pyvts
         config = persona.avatar
         self.host = config.host
-        self.port = config.port or DEFAULT_PORT
+        self.port = config.port or discover_port() or DEFAULT_PORT
         self.mouth_open = config.mouth_open_parameter
         self.mouth_smile = config.mouth_smile_parameter
         self.expressions = dict(config.expressions)
@@ -108,6 +160,7 @@ class VTubeStudioLink:
         self._active_expression: str | None = None
         self._section_kind: str | None = None
         self._hotkey_ids: dict[str, str] = {}
+        self._beats: list[float] = []
         self.reconnects = 0
 
     # --- connection -------------------------------------------------------------------------
@@ -222,12 +275,14 @@ class VTubeStudioLink:
         if self._client is None and not await self._ensure_connected():
             return
         message = self._client.vts_request.requestSetMultiParameterValue(
-            [self.mouth_open, self.mouth_smile], [pose.open, pose.spread], face_found=True
+            [self.mouth_open, self.mouth_smile, "FaceAngleZ"],
+            [pose.open, pose.spread, beat_sway(self._beats, position)],
+            face_found=True,
         )
         await self._send(message)
 
     async def begin_song(self, title: str, requester: str, timeline: Timeline) -> None:
-        """The mouth and the sections carry everything an avatar needs."""
+        self._beats = [beat.start for beat in timeline.of("beat")]
 
     async def enter_section(self, kind: str, label: str) -> None:
         self._section_kind = kind
