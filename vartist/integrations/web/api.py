@@ -23,7 +23,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from vartist.errors import VartistError
-from vartist.runtime.library import NewRequest, NotFoundError, RequesterLimitError
+from vartist.runtime.library import (
+    NewRequest,
+    NotFoundError,
+    RequesterLimitError,
+    RequestStatus,
+)
 from vartist.runtime.service import Service
 
 MAX_BODY_BYTES = 64 * 1024
@@ -63,23 +68,6 @@ class RequestIn(BaseModel):
 class RequestCreated(BaseModel):
     id: str
     state: str
-
-
-class RequestOut(BaseModel):
-    id: str
-    requester: str
-    prompt: str
-    state: str
-    stage: str | None
-    progress: float
-    position: int | None
-    song_id: str | None
-    error: str | None
-    attempts: int
-    worker: str | None
-    created_at: float
-    updated_at: float
-    started_at: float | None
 
 
 class SongOut(BaseModel):
@@ -260,33 +248,30 @@ def create_app(service: Service, token: str | None = None) -> Any:
         return RequestCreated(id=status.id, state=status.state)
 
     @app.get("/api/requests/{request_id}", responses=ERRORS)
-    def request_status(request_id: RequestId) -> RequestOut:
+    def request_status(request_id: RequestId) -> RequestStatus:
         """A request's state, stage, progress (0 to 1), queue position and song."""
-        return RequestOut(**asdict(service.library.status(request_id)))
+        return service.library.status(request_id)
 
     @app.get("/api/requests")
     def request_list(
         state: Annotated[list[RequestState] | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         oldest_first: bool = False,
-    ) -> list[RequestOut]:
+    ) -> list[RequestStatus]:
         """Requests, newest first (``oldest_first=true`` for queue order), by ``state``."""
         chosen = tuple(state) if state else None
-        return [
-            RequestOut(**asdict(status))
-            for status in service.library.requests(chosen, limit, oldest_first)
-        ]
+        return service.library.requests(chosen, limit, oldest_first)
 
     @app.post("/api/requests/{request_id}/delivered", responses=ERRORS)
-    def delivered(request_id: RequestId, body: DeliveryIn) -> RequestOut:
+    def delivered(request_id: RequestId, body: DeliveryIn) -> RequestStatus:
         """Record that a channel handed the song to its audience (done → delivered)."""
         service.library.mark_delivered(request_id, body.channel, body.target)
-        return RequestOut(**asdict(service.library.status(request_id)))
+        return service.library.status(request_id)
 
     @app.delete("/api/requests/{request_id}", responses=ERRORS)
-    def cancel(request_id: RequestId) -> RequestOut:
+    def cancel(request_id: RequestId) -> RequestStatus:
         """Cancel a request: at once when queued, at the next stage when rendering."""
-        return RequestOut(**asdict(service.cancel(request_id)))
+        return service.cancel(request_id)
 
     @app.get("/api/songs")
     def songs(
