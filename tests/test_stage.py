@@ -453,3 +453,73 @@ def test_the_link_finds_vtube_studio_by_its_udp_broadcast(
 
         asyncio.run(visit())
         assert studio.received("AuthenticationRequest")
+
+
+@pytest.mark.slow
+def test_the_panel_approves_and_reorders_and_guards_itself_with_a_token(tmp_path: Path) -> None:
+    """In approval mode nothing plays until the streamer approves; Play next puts an approved
+    song before older ones; a panel with a token refuses calls without it."""
+    import httpx
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_service import Served, submit, wait_all, wait_healthy
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.stage import StageShow, panel_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = Served(
+        ["serve", "--port", str(port), "--workers", "1", "--data-dir", str(tmp_path / "data")]
+    ).start()
+    try:
+        wait_healthy(base)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            ann, bob, cat = (submit(client, who) for who in ("ann", "bob", "cat"))
+            wait_all(client, [ann, bob, cat], 180)
+        show = StageShow(ApiClient(base), PacedSink, list, approval=True)
+        panel_port = free_port()
+        token = "panel-secret"
+        panel = uvicorn.Server(
+            uvicorn.Config(
+                panel_app(show, token), host="127.0.0.1", port=panel_port, log_level="warning"
+            )
+        )
+        threading.Thread(target=panel.run, daemon=True).start()
+        panel_url = f"http://127.0.0.1:{panel_port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                refused = httpx.get(f"{panel_url}/panel/state")
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert refused.status_code == 401
+        assert httpx.post(f"{panel_url}/panel/stop").status_code == 401
+        runner = threading.Thread(target=show.run, daemon=True)
+        runner.start()
+        flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+            page = browser.new_page()
+            page.goto(f"{panel_url}/?token={token}")
+            page.wait_for_selector(f"tr[data-request-id='{cat}'] button.approve")
+            time.sleep(1.5)  # longer than the show's poll: nothing approved, nothing plays
+            assert show.now_playing is None
+            playing = "document.getElementById('title').dataset.requestId"
+            page.click(f"tr[data-request-id='{cat}'] button.approve")
+            page.wait_for_function(f"{playing} === '{cat}'", timeout=10_000)
+            for request_id in (ann, bob):
+                page.click(f"tr[data-request-id='{request_id}'] button.approve")
+            page.click(f"tr[data-request-id='{bob}'] button.next")
+            page.wait_for_selector(f"tr[data-request-id='{bob}'] button.approve", state="detached")
+            page.click("#skip")
+            page.wait_for_function(f"{playing} === '{bob}'", timeout=10_000)
+            page.click("#stop")
+            browser.close()
+        runner.join(timeout=60)
+        panel.should_exit = True
+        assert show.performed == [cat, bob]
+    finally:
+        service.stop()

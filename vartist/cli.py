@@ -286,6 +286,12 @@ def perform(
     panel_port: Annotated[
         int | None, typer.Option(min=0, max=65535, help="With --queue: the stage panel's port.")
     ] = None,
+    panel_host: Annotated[
+        str, typer.Option(help="The panel's address; beyond 127.0.0.1 it needs the API token.")
+    ] = "127.0.0.1",
+    approval: Annotated[
+        bool, typer.Option(help="With --queue: a song plays only once approved in the panel.")
+    ] = False,
     audio_out: Annotated[
         str, typer.Option(help="'null', a .wav file, or a sound device's name or number.")
     ] = "null",
@@ -307,7 +313,10 @@ def perform(
 
     def run() -> None:
         if queue:
-            _perform_queue(server, audio_out, persona, avatar, set_ or [], overlay_port, panel_port)
+            _perform_queue(
+                server, audio_out, persona, avatar, set_ or [], overlay_port,
+                (panel_host, panel_port) if panel_port is not None else None, approval,
+            )  # fmt: skip
             return
         if song_dir is None:
             raise VartistError(
@@ -359,7 +368,8 @@ def _perform_queue(
     avatar: str | None,
     overrides: list[str],
     overlay_port: int | None,
-    panel_port: int | None,
+    panel: tuple[str, int] | None,
+    approval: bool,
 ) -> None:
     import threading
 
@@ -378,16 +388,24 @@ def _perform_queue(
             chosen.append(LyricsOverlay(the_persona, overlay_port))
         return chosen
 
-    show = StageShow(ApiClient(server, _api_token()), lambda: open_sink(audio_out), links)
+    token = _api_token()
+    show = StageShow(ApiClient(server, token), lambda: open_sink(audio_out), links, approval)
     show.client.get("/api/health")  # an unreachable service fails here, in one line
-    if panel_port is not None:
+    if panel is not None:
         import uvicorn
 
-        panel = uvicorn.Server(
-            uvicorn.Config(panel_app(show), host="127.0.0.1", port=panel_port, log_level="warning")
+        host, port = panel
+        guard = None if host in _LOOPBACK else token
+        if host not in _LOOPBACK and not token:
+            raise VartistError(
+                f"a panel on {shown(host)} lets other machines run the show: set "
+                "VARTIST_API_TOKEN, then open the panel once as /?token=TOKEN"
+            )
+        server_ = uvicorn.Server(
+            uvicorn.Config(panel_app(show, guard), host=host, port=port, log_level="warning")
         )
-        threading.Thread(target=panel.run, name="stage-panel", daemon=True).start()
-        out.print(f"stage panel: http://127.0.0.1:{panel_port}/", soft_wrap=True)
+        threading.Thread(target=server_.run, name="stage-panel", daemon=True).start()
+        out.print(f"stage panel: http://{host}:{port}/", soft_wrap=True)
     out.print(f"performing the finished songs of {shown(server)} (Ctrl-C stops)", soft_wrap=True)
     try:
         show.run()

@@ -46,8 +46,13 @@ class StageShow:
         client: ApiClient,
         open_sink: Callable[[], AudioSink],
         links: Callable[[], list[AvatarLink]],
+        approval: bool = False,
     ) -> None:
+        """``approval``: a finished song waits for the streamer's Approve in the panel."""
         self.client = client
+        self.approval = approval
+        self.approved: set[str] = set()
+        self.play_next: list[str] = []
         self._open_sink = open_sink
         self._links = links
         self._stopped = threading.Event()
@@ -70,6 +75,25 @@ class StageShow:
         with self._lock:
             if self._performer is not None:
                 self._performer.stop()
+
+    def approve(self, request_id: str) -> None:
+        self.approved.add(request_id)
+
+    def move_to_front(self, request_id: str) -> None:
+        """Play this finished song next, before older ones."""
+        with self._lock:
+            if request_id in self.play_next:
+                self.play_next.remove(request_id)
+            self.play_next.insert(0, request_id)
+
+    def _next_song(self) -> dict[str, Any] | None:
+        ready = self.client.get("/api/requests?state=done&oldest_first=true&limit=200")
+        if self.approval:
+            ready = [r for r in ready if r["id"] in self.approved]
+        with self._lock:
+            order = {request_id: index for index, request_id in enumerate(self.play_next)}
+        ready.sort(key=lambda r: order.get(r["id"], len(order)))
+        return ready[0] if ready else None
 
     def cancel(self, request_id: str) -> Any:
         """Cancel a waiting request; a finished song that has not played is taken off the show
@@ -104,10 +128,13 @@ class StageShow:
                     "prompt": r["prompt"],
                     "state": r["state"],
                     "progress": r["progress"],
+                    "approved": not self.approval or r["id"] in self.approved,
+                    "next": r["id"] in self.play_next,
                 }
                 for r in waiting
                 if playing is None or r["id"] != playing.request_id
             ],
+            "approval": self.approval,
             "stopped": self._stopped.is_set(),
         }
 
@@ -115,11 +142,14 @@ class StageShow:
 
     def run(self) -> None:
         while not self._stopped.is_set():
-            ready = self.client.get("/api/requests?state=done&oldest_first=true&limit=1")
-            if not ready:
+            request = self._next_song()
+            if request is None:
                 self._stopped.wait(POLL_SECONDS)
                 continue
-            self._perform_request(ready[0])
+            with self._lock:
+                if request["id"] in self.play_next:
+                    self.play_next.remove(request["id"])
+            self._perform_request(request)
 
     def _perform_request(self, request: dict[str, Any]) -> None:
         song_id = request["song_id"]
@@ -152,14 +182,58 @@ class StageShow:
         self.performed.append(request["id"])
 
 
+PANEL_COOKIE = "vartist_panel"
+
+
+class PanelToken:
+    """The panel's guard when it listens beyond 127.0.0.1: open the page once as
+    ``/?token=TOKEN``; it sets a same-site, HTTP-only cookie that the page's calls carry."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import hmac
+        from http.cookies import SimpleCookie
+        from urllib.parse import parse_qs
+
+        from starlette.responses import JSONResponse
+
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+        given = cookie[PANEL_COOKIE].value if PANEL_COOKIE in cookie else ""
+        from_query = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
+        if scope["path"] == "/" and from_query:
+            given = from_query
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            await JSONResponse({"error": "open the panel as /?token=TOKEN"}, status_code=401)(
+                scope, receive, send
+            )
+            return
+        if from_query:
+
+            async def with_cookie(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    value = f"{PANEL_COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+                    message.setdefault("headers", []).append((b"set-cookie", value.encode()))
+                await send(message)
+
+            await self.app(scope, receive, with_cookie)
+            return
+        await self.app(scope, receive, send)
+
+
 def panel_app(show: StageShow, token: str | None = None) -> Any:
     """The stage panel: the page, its state as JSON, and the streamer's buttons."""
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse
     from starlette.routing import Route
-
-    from vartist.integrations.web.api import BearerToken
 
     page = files("vartist.integrations.web").joinpath("static/panel.html").read_text("utf-8")
 
@@ -167,34 +241,34 @@ def panel_app(show: StageShow, token: str | None = None) -> Any:
         return HTMLResponse(page)
 
     async def state(request: Request) -> JSONResponse:
-        from starlette.concurrency import run_in_threadpool
-
         return JSONResponse(await run_in_threadpool(show.state))
 
-    async def skip(request: Request) -> JSONResponse:
-        show.skip()
-        return JSONResponse({"ok": True})
+    def button(action: Callable[[], Any]) -> Callable[[Request], Any]:
+        async def pressed(request: Request) -> JSONResponse:
+            try:
+                await run_in_threadpool(action)
+            except Exception as exc:  # the service's answer, passed on to the page
+                return JSONResponse({"error": str(exc)}, status_code=409)
+            return JSONResponse({"ok": True})
 
-    async def stop(request: Request) -> JSONResponse:
-        show.stop()
-        return JSONResponse({"ok": True})
+        return pressed
 
-    async def cancel(request: Request) -> JSONResponse:
-        from starlette.concurrency import run_in_threadpool
+    def per_request(action: Callable[[str], Any]) -> Callable[[Request], Any]:
+        async def pressed(request: Request) -> JSONResponse:
+            request_id = str(request.path_params["request_id"])
+            return await button(lambda: action(request_id))(request)
 
-        try:
-            result = await run_in_threadpool(show.cancel, request.path_params["request_id"])
-        except Exception as exc:  # the service's answer, passed on to the page
-            return JSONResponse({"error": str(exc)}, status_code=409)
-        return JSONResponse(result)
+        return pressed
 
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/panel/state", state),
-            Route("/panel/skip", skip, methods=["POST"]),
-            Route("/panel/stop", stop, methods=["POST"]),
-            Route("/panel/cancel/{request_id}", cancel, methods=["POST"]),
+            Route("/panel/skip", button(show.skip), methods=["POST"]),
+            Route("/panel/stop", button(show.stop), methods=["POST"]),
+            Route("/panel/cancel/{request_id}", per_request(show.cancel), methods=["POST"]),
+            Route("/panel/approve/{request_id}", per_request(show.approve), methods=["POST"]),
+            Route("/panel/next/{request_id}", per_request(show.move_to_front), methods=["POST"]),
         ]
     )
-    return BearerToken(app, token) if token else app
+    return PanelToken(app, token) if token else app
