@@ -25,6 +25,7 @@ from vartist.runtime.library import (
     Library,
     NewRequest,
     NotFoundError,
+    NotReadyError,
     RequesterLimitError,
 )
 from vartist.runtime.library.models import SongRow
@@ -251,3 +252,37 @@ def test_two_racing_workers_still_serve_requesters_in_turn(
     assert len(order) == 40
     for start in range(0, 40, 8):
         assert len(set(order[start : start + 8])) == 8, order
+
+
+def test_a_burst_of_submissions_cannot_overrun_the_requester_limit(
+    library: Library, persona: Persona
+) -> None:
+    accepted: list[str] = []
+    refused: list[str] = []
+
+    def ask_once(n: int) -> None:
+        try:
+            status, _ = library.submit(NewRequest(f"rain {n}", "burst"), persona, limit=3)
+            accepted.append(status.id)
+        except RequesterLimitError:
+            refused.append(str(n))
+
+    threads = [threading.Thread(target=ask_once, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(accepted) == 3 and len(refused) == 7
+
+
+def test_a_cancel_during_the_last_stage_leaves_no_song_and_only_songs_are_delivered(
+    library: Library, persona: Persona, song: Song
+) -> None:
+    request_id = ask(library, persona, "fan")
+    job = library.claim("w", 30)
+    assert job is not None
+    library.cancel(request_id)
+    assert library.complete(job, "w", song) is None
+    assert library.status(request_id).state == "cancelled"
+    with pytest.raises(NotReadyError, match="cancelled"):
+        library.mark_delivered(request_id, "stage", "x")

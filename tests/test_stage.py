@@ -381,6 +381,11 @@ def test_the_panel_shows_the_show_and_its_skip_button_skips(tmp_path: Path) -> N
             )
             assert second in rows
             page.screenshot(path=str(tmp_path / "panel.png"))
+            forged = httpx.post(
+                f"http://127.0.0.1:{panel_port}/panel/skip",
+                headers={"Origin": "https://evil.example"},
+            )
+            assert forged.status_code == 403 and show.skipped == []
             clicked = time.monotonic()
             page.click("#skip")
             page.wait_for_function(f"{playing} === '{second}'", timeout=5_000)

@@ -25,7 +25,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from vartist.errors import EXIT_IO_ERROR, EXIT_USER_ERROR, VartistError, describe_os_error
+from vartist.errors import (
+    EXIT_IO_ERROR,
+    EXIT_USER_ERROR,
+    StorageError,
+    VartistError,
+    describe_os_error,
+)
 from vartist.persona import Persona, default_persona, load_persona
 from vartist.userfiles import read_user_text, shown
 
@@ -482,6 +488,22 @@ def _api_token() -> str | None:
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Fail in one line, before anything starts, when the address cannot be listened on."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise StorageError(
+            f"cannot listen on {shown(host)}:{port} ({describe_os_error(exc)}); "
+            "is another vartist serve running? choose another --port"
+        ) from None
+
+
 @app.command()
 def serve(
     persona: Annotated[Path | None, typer.Option(help="The artist's persona TOML file.")] = None,
@@ -515,6 +537,7 @@ def serve(
         from vartist.runtime.service import Service
         from vartist.runtime.workers import WorkerPool
 
+        _check_port_free(host, port)
         settings = _settings(database, data_dir, redis, lease)
         service = Service.open(settings, _persona(persona, []), requester_limit)
         count = workers if workers is not None else max(1, (os.cpu_count() or 2) // 2)

@@ -59,6 +59,8 @@ _PLAIN_OS_PROBLEMS: dict[int, str] = {
     errno.EXDEV: "crosses file systems",
     errno.EBUSY: "busy (in use by another program or a mount point)",
     errno.EPIPE: "the reader closed the pipe",
+    errno.EADDRINUSE: "the address is already in use",
+    errno.EADDRNOTAVAIL: "the address is not one of this machine's",
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -26,11 +27,12 @@ import numpy as np
 import numpy.typing as npt
 
 from vartist.audio import Audio
-from vartist.errors import MissingDependencyError, VartistError
+from vartist.errors import MissingDependencyError, StorageError, VartistError
 from vartist.persona import Persona
 from vartist.plugins import Registry
 from vartist.runtime.lipsync import MouthPose, MouthTrack, mouth_track
 from vartist.timeline import Timeline
+from vartist.userfiles import shown
 
 log = logging.getLogger("vartist.performer")
 
@@ -94,7 +96,8 @@ class PacedSink:
         self.path = path
         self._file: Any = None
         self._rate = 48_000
-        self._started = 0.0
+        self._started: float | None = None
+        """The clock starts with the first block, as a sound card's does."""
         self._written = 0
 
     def start(self, sample_rate: int, channels: int) -> None:
@@ -102,21 +105,34 @@ class PacedSink:
         if self.path is not None:
             import soundfile
 
-            self._file = soundfile.SoundFile(
-                self.path, "w", sample_rate, channels, subtype="PCM_24", format="WAV"
-            )
-        self._started = time.monotonic()
+            if os.path.lexists(self.path):
+                raise PerformError(
+                    f"{shown(self.path)} already exists; --audio-out writes a new file, so "
+                    "choose a name that is not taken"
+                )
+            try:
+                self._file = soundfile.SoundFile(
+                    self.path, "w", sample_rate, channels, subtype="PCM_24", format="WAV"
+                )
+            except (soundfile.LibsndfileError, OSError) as exc:
+                raise StorageError(f"cannot write {shown(self.path)}: {exc}") from None
+        self._started = None
 
     def write(self, block: npt.NDArray[np.float32]) -> None:
+        if self._started is None:
+            self._started = time.monotonic()
+        started = self._started
         if self._file is not None:
             self._file.write(block)
         self._written += len(block)
         # keep at most one block ahead of the listener, like a device buffer would
-        ahead = (self._written - len(block)) / self._rate - (time.monotonic() - self._started)
+        ahead = (self._written - len(block)) / self._rate - (time.monotonic() - started)
         if ahead > 0:
             time.sleep(ahead)
 
     def position(self) -> float:
+        if self._started is None:
+            return 0.0
         return min(time.monotonic() - self._started, self._written / self._rate)
 
     def close(self) -> None:
@@ -216,8 +232,13 @@ class Performer:
     ) -> Performance:
         track = mouth_track(timeline, audio.duration)
         sections = [(e.start, e.text) for e in timeline.of("section")]
-        for link in self.links:
-            await link.connect()
+        self.sink.start(audio.sample_rate, audio.channels)  # a bad --audio-out fails at once
+        try:
+            for link in self.links:
+                await link.connect()
+        except BaseException:
+            self.sink.close()
+            raise
         performance = Performance(duration=audio.duration)
         await self._each(performance, "begin_song", title, requester, timeline)
         writer = threading.Thread(
@@ -244,7 +265,6 @@ class Performer:
 
     def _play(self, audio: Audio, performance: Performance) -> None:
         samples = audio.samples.T
-        self.sink.start(audio.sample_rate, audio.channels)
         performance.started_at = time.monotonic()
         try:
             for start in range(0, audio.frames, BLOCK_FRAMES):

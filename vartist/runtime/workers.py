@@ -128,6 +128,16 @@ def render_job(library: Library, job: Job, worker: str, lease_seconds: float) ->
                 cancelled.set()
 
     def on_stage(stage: str, event: str) -> None:
+        # between stages, ask the library itself: a cancel must not wait for the next beat
+        try:
+            ours, cancel = library.heartbeat(job.request_id, worker, lease_seconds)
+        except Exception:  # a database hiccup: the lease thread keeps trying
+            log.exception("stage check for %s failed", job.request_id)
+            ours, cancel = True, False
+        if not ours:
+            lost.set()
+        if cancel:
+            cancelled.set()
         if lost.is_set() or cancelled.is_set():
             raise Cancelled
         if event == "start":

@@ -21,11 +21,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vartist.errors import VartistError
+from vartist.persona.schema import Text
 from vartist.runtime.library import (
     NewRequest,
     NotFoundError,
+    NotReadyError,
     RequesterLimitError,
     RequestStatus,
 )
@@ -49,7 +52,7 @@ class RequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: StrictStr = Field(min_length=1, max_length=500, description="What the song is about.")
-    requester: StrictStr = Field(
+    requester: Text = Field(
         min_length=1, max_length=200, description="Who asks: the fan's name or channel id."
     )
     seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1, description="Same seed, same song.")
@@ -57,7 +60,7 @@ class RequestIn(BaseModel):
         None, max_length=10_000, description="Own lyrics, sections tagged [verse], [chorus] …"
     )
     genre: StrictStr | None = Field(None, max_length=40, description="Override the genre.")
-    idempotency_key: StrictStr | None = Field(
+    idempotency_key: Text | None = Field(
         None, min_length=1, max_length=200, description="The same key returns the same request."
     )
     priority: Literal["normal", "live"] = Field(
@@ -203,6 +206,16 @@ def create_app(service: Service, token: str | None = None) -> Any:
             where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
             problems.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
         return JSONResponse({"error": "; ".join(problems)[:2000]}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(NotReadyError)
+    async def not_ready(request: Request, exc: NotReadyError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=409)
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:

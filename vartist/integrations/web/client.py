@@ -25,7 +25,12 @@ class ApiClient:
         self, method: str, path: str, body: dict[str, Any] | None = None, raw: bool = False
     ) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.server}{path}", data=data, method=method)
+        try:
+            request = urllib.request.Request(f"{self.server}{path}", data=data, method=method)
+        except ValueError:
+            raise ApiError(
+                f"{self.server!r} is not a server address; use one like http://127.0.0.1:8765"
+            ) from None
         request.add_header("Accept", "application/json")
         if data is not None:
             request.add_header("Content-Type", "application/json")
@@ -41,7 +46,7 @@ class ApiClient:
             except (ValueError, AttributeError):
                 message = exc.reason
             raise ApiError(f"{self.server} answered {exc.code}: {message}") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ApiError(
                 f"cannot reach {self.server} ({reason}); is `vartist serve` running there?"

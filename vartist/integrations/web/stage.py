@@ -19,6 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from vartist.errors import VartistError
 from vartist.integrations.web.client import ApiClient
 from vartist.runtime.performer import AudioSink, AvatarLink, Performer
 from vartist.runtime.stage_files import read_song_for_stage
@@ -88,6 +89,7 @@ class StageShow:
 
     def _next_song(self) -> dict[str, Any] | None:
         ready = self.client.get("/api/requests?state=done&oldest_first=true&limit=200")
+        ready = [r for r in ready if r.get("song_id")]  # a song deleted from the library
         if self.approval:
             ready = [r for r in ready if r["id"] in self.approved]
         with self._lock:
@@ -153,11 +155,20 @@ class StageShow:
 
     def _perform_request(self, request: dict[str, Any]) -> None:
         song_id = request["song_id"]
-        with tempfile.TemporaryDirectory(prefix="vartist-stage-") as folder:
-            for name in SONG_FILES:
-                content = self.client.get_bytes(f"/api/songs/{song_id}/files/{name}")
-                Path(folder, name).write_bytes(content)
-            staged = read_song_for_stage(Path(folder))
+        try:
+            with tempfile.TemporaryDirectory(prefix="vartist-stage-") as folder:
+                for name in SONG_FILES:
+                    content = self.client.get_bytes(f"/api/songs/{song_id}/files/{name}")
+                    Path(folder, name).write_bytes(content)
+                staged = read_song_for_stage(Path(folder))
+        except (VartistError, OSError) as exc:
+            # one song the show cannot fetch or read must not stop the show: it is set aside
+            log.warning("request %s cannot be played: %s", request["id"], exc)
+            self.client.post(
+                f"/api/requests/{request['id']}/delivered",
+                {"channel": "stage", "target": f"not played: {str(exc)[:150]}"},
+            )
+            return
         requester = str(request["requester"]).split(":", 1)[-1]
         performer = Performer(self._open_sink(), self._links())
         with self._lock:
@@ -227,6 +238,30 @@ class PanelToken:
         await self.app(scope, receive, send)
 
 
+class SameOrigin:
+    """Refuses a POST whose Origin is not the panel itself: any web page the streamer has open
+    could otherwise press the panel's buttons with a plain form."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from urllib.parse import urlsplit
+
+        from starlette.responses import JSONResponse
+
+        if scope["type"] == "http" and scope["method"] == "POST":
+            headers = dict(scope.get("headers") or [])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if not origin or urlsplit(origin).netloc != host:
+                await JSONResponse({"error": "the panel's buttons work from the panel only"}, 403)(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 def panel_app(show: StageShow, token: str | None = None) -> Any:
     """The stage panel: the page, its state as JSON, and the streamer's buttons."""
     from starlette.applications import Starlette
@@ -271,4 +306,5 @@ def panel_app(show: StageShow, token: str | None = None) -> Any:
             Route("/panel/next/{request_id}", per_request(show.move_to_front), methods=["POST"]),
         ]
     )
-    return PanelToken(app, token) if token else app
+    guarded = SameOrigin(app)
+    return PanelToken(guarded, token) if token else guarded

@@ -63,6 +63,10 @@ class RequesterLimitError(LibraryError):
     pass
 
 
+class NotReadyError(LibraryError):
+    """The request is not in a state that allows this."""
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/vartist`` (``~/.local/share/vartist`` when unset)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local/share")
@@ -156,10 +160,28 @@ class Library:
 
     @classmethod
     def open(cls, url: str | None = None, data_dir: Path | None = None) -> Library:
-        """Open (and create or upgrade) the library; defaults under ``$XDG_DATA_HOME``."""
+        """Open (and create or upgrade) the library; defaults under ``$XDG_DATA_HOME``.
+
+        Raises :class:`LibraryError` in one line for a URL SQLAlchemy cannot use or a database
+        it cannot reach (the password never appears in it)."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import SQLAlchemyError
+
         data_dir = data_dir or default_data_dir()
-        library = cls(url or default_database_url(data_dir), data_dir)
-        library.migrate()
+        url = url or default_database_url(data_dir)
+        try:
+            shown_url = make_url(url).render_as_string(hide_password=True)
+        except (SQLAlchemyError, ValueError):
+            raise LibraryError(
+                "the database URL is not one SQLAlchemy reads; use sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DB"
+            ) from None
+        try:
+            library = cls(url, data_dir)
+            library.migrate()
+        except (SQLAlchemyError, ImportError) as exc:
+            reason = str(exc).split("\n")[0].split("(Background on this error")[0].strip()
+            raise LibraryError(f"cannot open the library at {shown_url}: {reason}") from None
         return library
 
     def close(self) -> None:
@@ -211,6 +233,14 @@ class Library:
         try:
             with self._session() as session:
                 requester = self._requester(session, new.requester, now)
+                # a write on the requester's row first: concurrent submissions of one requester
+                # then count one after another (a row lock on PostgreSQL, the write lock on
+                # SQLite), so the limit cannot be overrun by a burst
+                session.execute(
+                    update(RequesterRow)
+                    .where(RequesterRow.id == requester.id)
+                    .values(created_at=RequesterRow.created_at)
+                )
                 open_count = session.scalar(
                     select(func.count())
                     .select_from(RequestRow)
@@ -448,6 +478,10 @@ class Library:
                 row = session.get(RequestRow, job.request_id, with_for_update=True)
                 if row is None or row.state != "rendering" or row.lease_owner != worker:
                     return None
+                if row.cancel_requested:  # cancelled while its last stage ran: no song
+                    row.state, row.lease_owner, row.lease_until = "cancelled", None, None
+                    row.updated_at = now
+                    return None
                 session.add(
                     SongRow(
                         id=song_id,
@@ -546,6 +580,10 @@ class Library:
             row = session.get(RequestRow, request_id)
             if row is None:
                 raise NotFoundError(f"no request {request_id!r}")
+            if row.state not in ("done", "delivered"):
+                raise NotReadyError(
+                    f"request {request_id} is {row.state}; only a finished song can be delivered"
+                )
             session.add(
                 DeliveryRow(request_id=request_id, channel=channel, target=target, delivered_at=now)
             )
