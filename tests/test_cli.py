@@ -91,7 +91,16 @@ BAD_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+FAST_BAD_INPUTS = {"malformed toml", "unknown field", "missing lyrics file"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        case if case in FAST_BAD_INPUTS else pytest.param(case, marks=pytest.mark.slow)
+        for case in sorted(BAD_INPUTS)
+    ],
+)
 def test_bad_input_gives_one_line_and_writes_nothing(case: str, tmp_path: Path) -> None:
     extra, persona_text, expected = BAD_INPUTS[case]
     if persona_text is not None:

@@ -82,6 +82,7 @@ def test_markup_in_a_name_and_brackets_in_a_path_are_sung_and_printed_as_they_ar
 # --- reads are bounded ------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a subprocess per case: the full suite runs it
 def test_devices_and_huge_files_are_refused_without_reading_them(tmp_path: Path) -> None:
     huge = tmp_path / "huge.txt"
     with open(huge, "wb") as handle:
@@ -99,6 +100,7 @@ def test_devices_and_huge_files_are_refused_without_reading_them(tmp_path: Path)
         assert time.monotonic() - started < 5.0
 
 
+@pytest.mark.slow  # a subprocess per case: the full suite runs it
 def test_a_fifo_is_refused_instead_of_hanging(tmp_path: Path) -> None:
     fifo = tmp_path / "lyrics.fifo"
     os.mkfifo(fifo)
@@ -110,6 +112,7 @@ def test_a_fifo_is_refused_instead_of_hanging(tmp_path: Path) -> None:
 # --- problems of the machine are named, not called bugs ---------------------------------------
 
 
+@pytest.mark.slow  # a subprocess per case: the full suite runs it
 def test_closed_or_full_stdout_is_one_line_and_exit_74(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "vartist", "persona", "fields"]
     piped = subprocess.run(
@@ -147,6 +150,7 @@ def test_invalid_utf8_in_the_prompt_is_named(tmp_path: Path) -> None:
     assert "not valid UTF-8" in one_error_line(result)
 
 
+@pytest.mark.slow  # a subprocess per case: the full suite runs it
 def test_deeply_nested_toml_and_symlink_loops_are_named(tmp_path: Path) -> None:
     deep = write(tmp_path / "deep.toml", "a = " + "[" * 5000 + "]" * 5000 + "\n")
     assert "nested too deeply" in one_error_line(
@@ -195,6 +199,7 @@ def test_set_mistakes_name_the_set_not_the_file(tmp_path: Path) -> None:
     assert "--set voice.breathiness=2" in line and "nova.toml" not in line
 
 
+@pytest.mark.slow  # a subprocess per case: the full suite runs it
 def test_a_huge_value_is_not_echoed_back_whole(tmp_path: Path) -> None:
     persona = write(tmp_path / "p.toml", f'name = "{"n" * 200_000}"\n')
     line = one_error_line(vartist("sing", "x", "--persona", str(persona), cwd=tmp_path))
@@ -204,6 +209,7 @@ def test_a_huge_value_is_not_echoed_back_whole(tmp_path: Path) -> None:
     assert "--set name=nnn" in line and len(line) < 500
 
 
+@pytest.mark.slow  # a subprocess per case: the full suite runs it
 def test_a_persona_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     persona = write(tmp_path / "bom.toml", b'\xef\xbb\xbfname = "Bom"\n')
     result = vartist("persona", "check", str(persona), cwd=tmp_path)
@@ -288,6 +294,7 @@ def test_a_prompt_of_zero_width_characters_is_empty(tmp_path: Path) -> None:
 # --- plug-ins ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a subprocess per case: the full suite runs it
 def test_a_plugin_that_fails_to_import_is_one_line_naming_it(tmp_path: Path) -> None:
     site = tmp_path / "site"
     dist = site / "vartist_broken_singer-1.0.dist-info"
