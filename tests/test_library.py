@@ -91,6 +91,11 @@ def test_the_same_idempotency_key_gives_the_same_request(
     )
     assert again.id == first and not created
     assert len(library.requests()) == 1
+    # another requester's key of the same text is another request, never the first one
+    stranger, created = library.submit(
+        NewRequest("rain", "stranger", idempotency_key="discord:msg-1"), persona
+    )
+    assert created and stranger.id != first
 
 
 def test_screening_and_the_per_requester_limit(library: Library, persona: Persona) -> None:

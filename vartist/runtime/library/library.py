@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import secrets
 import time
@@ -219,14 +220,16 @@ class Library:
     ) -> tuple[RequestStatus, bool]:
         """Screen and queue a request; returns its status and whether it is new.
 
-        The same ``idempotency_key`` returns the first request. Raises
+        The same ``idempotency_key`` from the same requester returns the first request (another
+        requester's key never finds it). Raises
         :class:`~vartist.request.RequestError` when screening refuses it and
         :class:`RequesterLimitError` when the requester already has ``limit`` open requests.
         """
         seed = new.seed if new.seed is not None else secrets.randbelow(2**31)
         screened = screen(new, persona, seed)
-        if new.idempotency_key is not None:
-            existing = self._by_key(new.idempotency_key)
+        key = _scoped_key(new.requester, new.idempotency_key)
+        if key is not None:
+            existing = self._by_key(key)
             if existing is not None:
                 return existing, False
         now = time.time()
@@ -255,7 +258,7 @@ class Library:
                 row = RequestRow(
                     id=secrets.token_hex(8),
                     requester_id=requester.id,
-                    idempotency_key=new.idempotency_key,
+                    idempotency_key=key,
                     prompt=screened.prompt,
                     lyrics=screened.lyrics_text,
                     genre=screened.genre,
@@ -273,8 +276,8 @@ class Library:
                 request_id = row.id
         except IntegrityError:
             # a concurrent submission with the same key won the race: it is the request
-            if new.idempotency_key is not None:
-                existing = self._by_key(new.idempotency_key)
+            if key is not None:
+                existing = self._by_key(key)
                 if existing is not None:
                     return existing, False
             raise
@@ -635,6 +638,14 @@ class Library:
                 still_used.update(files.values())
         for digest in digests - still_used:
             self.store.remove(digest)
+
+
+def _scoped_key(requester: str, key: str | None) -> str | None:
+    """The stored idempotency key: a digest of the requester and their key, so keys are
+    private to each requester and fit the column whatever their length."""
+    if key is None:
+        return None
+    return hashlib.sha256(f"{requester}\x00{key}".encode()).hexdigest()
 
 
 def _status(row: RequestRow, requester: str, position: int | None) -> RequestStatus:

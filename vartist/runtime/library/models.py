@@ -51,6 +51,8 @@ class RequestRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("requesters.id"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    """SHA-256 of the requester and the key they sent (the channel's message id, a client's
+    key): the same key from the same requester is the same request."""
     prompt: Mapped[str] = mapped_column(Text)
     lyrics: Mapped[str | None] = mapped_column(Text, nullable=True)
     genre: Mapped[str | None] = mapped_column(String(40), nullable=True)
