@@ -115,33 +115,29 @@ def render_job(library: Library, job: Job, worker: str, lease_seconds: float) ->
     cancelled = threading.Event()
     done = threading.Event()
 
-    def keep_lease() -> None:
-        while not done.wait(lease_seconds / 6):
-            try:
-                ours, cancel = library.heartbeat(job.request_id, worker, lease_seconds)
-            except Exception:  # a database hiccup: try again at the next beat
-                log.exception("heartbeat for %s failed", job.request_id)
-                continue
-            if not ours:
-                lost.set()
-            if cancel:
-                cancelled.set()
-
-    def on_stage(stage: str, event: str) -> None:
-        # between stages, ask the library itself: a cancel must not wait for the next beat
+    def renew_lease() -> None:
+        """Renew the claim and learn whether it is still ours and whether to stop."""
         try:
             ours, cancel = library.heartbeat(job.request_id, worker, lease_seconds)
-        except Exception:  # a database hiccup: the lease thread keeps trying
-            log.exception("stage check for %s failed", job.request_id)
-            ours, cancel = True, False
+        except Exception:  # a database hiccup: the next beat tries again
+            log.exception("lease renewal for %s failed", job.request_id)
+            return
         if not ours:
             lost.set()
         if cancel:
             cancelled.set()
+
+    def keep_lease() -> None:
+        while not done.wait(lease_seconds / 6):
+            renew_lease()
+
+    def on_stage(stage: str, event: str) -> None:
+        if event != "start":
+            return
+        renew_lease()  # between stages too: a cancel must not wait for the next beat
         if lost.is_set() or cancelled.is_set():
             raise Cancelled
-        if event == "start":
-            library.report_stage(job.request_id, worker, stage, STAGES.index(stage) / len(STAGES))
+        library.report_stage(job.request_id, worker, stage, STAGES.index(stage) / len(STAGES))
 
     beat = threading.Thread(target=keep_lease, name=f"lease-{job.request_id}", daemon=True)
     beat.start()

@@ -116,6 +116,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+ERROR_STATUS: dict[type[Exception], int] = {
+    NotReadyError: 409,
+    NotFoundError: 404,
+    RequesterLimitError: 429,
+    VartistError: 422,
+}
+"""HTTP status of each error the service raises (its subclasses take the nearest entry)."""
+
+
 def _song_out(info: Any) -> SongOut:
     fields = asdict(info)
     fields["files"] = sorted(fields["files"])
@@ -213,21 +222,12 @@ def create_app(service: Service, token: str | None = None) -> Any:
             {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )
 
-    @app.exception_handler(NotReadyError)
-    async def not_ready(request: Request, exc: NotReadyError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=409)
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        status = next(ERROR_STATUS[k] for k in type(exc).__mro__ if k in ERROR_STATUS)
+        return JSONResponse({"error": str(exc)}, status_code=status)
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=404)
-
-    @app.exception_handler(RequesterLimitError)
-    async def too_many(request: Request, exc: RequesterLimitError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=429)
-
-    @app.exception_handler(VartistError)
-    async def refused(request: Request, exc: VartistError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=422)
+    for kind in ERROR_STATUS:
+        app.add_exception_handler(kind, refused)
 
     @app.get("/api/health")
     def health() -> dict[str, str]:

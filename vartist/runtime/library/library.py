@@ -52,6 +52,16 @@ DEFAULT_REQUESTER_LIMIT = 5
 """Open requests one requester may have at once."""
 
 
+_QUEUE_ORDER = (
+    RequestRow.priority.desc(),
+    RequesterRow.last_served_at.asc().nulls_first(),
+    RequestRow.created_at.asc(),
+    RequestRow.id.asc(),
+)
+"""The order workers take queued requests in: the live lane first, then the requester served
+longest ago (round-robin), then the oldest request."""
+
+
 class LibraryError(VartistError):
     """A request or song the library cannot find or accept."""
 
@@ -320,12 +330,7 @@ class Library:
             select(RequestRow.id, RequestRow.requester_id, RequestRow.priority)
             .join(RequesterRow)
             .where(RequestRow.state == "queued")
-            .order_by(
-                RequestRow.priority.desc(),
-                RequesterRow.last_served_at.asc().nulls_first(),
-                RequestRow.created_at.asc(),
-                RequestRow.id.asc(),
-            )
+            .order_by(*_QUEUE_ORDER)
         ).all()
         rounds: dict[int, int] = {}
         keyed = []
@@ -385,12 +390,7 @@ class Library:
                 .join(RequesterRow)
                 .where(RequestRow.state == "queued")
                 .where(or_(RequestRow.not_before.is_(None), RequestRow.not_before <= now))
-                .order_by(
-                    RequestRow.priority.desc(),
-                    RequesterRow.last_served_at.asc().nulls_first(),
-                    RequestRow.created_at.asc(),
-                    RequestRow.id.asc(),
-                )
+                .order_by(*_QUEUE_ORDER)
                 .limit(8)
             ).all()
             tried: set[int] = set()
