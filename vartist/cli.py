@@ -198,22 +198,19 @@ def sing(
 
 
 @contextmanager
-def _stage_progress() -> Iterator[Callable[[str, str], None]]:
-    """A progress row per stage on a terminal, added as each stage starts. On an error the rows
-    are cleared, so the error line is not left under a stack of half-filled bars."""
-    columns = (TextColumn("{task.description:<8}"), BarColumn(), TimeElapsedColumn())
+def _stage_progress() -> Iterator[Callable[[str, float], None]]:
+    """One progress bar for the render, named after the step it is on. On an error the bar is
+    cleared, so the error line is not left under a half-filled bar."""
+    columns = (TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn())
     progress = Progress(*columns, console=err, transient=False, disable=not err.is_terminal)
-    tasks: dict[str, TaskID] = {}
+    task = progress.add_task("lyrics", total=1.0)
 
-    def on_stage(stage: str, event: str) -> None:
-        if event == "start":
-            tasks[stage] = progress.add_task(stage, total=1)
-        else:
-            progress.update(tasks[stage], completed=1)
+    def on_step(step: str, done: float) -> None:
+        progress.update(task, description=step, completed=done)
 
     progress.start()
     try:
-        yield on_stage
+        yield on_step
     except BaseException:
         progress.live.transient = True
         raise
@@ -224,8 +221,8 @@ def _stage_progress() -> Iterator[Callable[[str, str], None]]:
 def _render_with_progress(persona: Persona, request: SongRequest, keep_stems: bool) -> Song:
     from vartist.runtime import Pipeline
 
-    with _stage_progress() as on_stage:
-        return Pipeline(persona, on_stage, keep_stems).render(request)
+    with _stage_progress() as on_step:
+        return Pipeline(persona, on_step, keep_stems).render(request)
 
 
 @persona_app.command("check")

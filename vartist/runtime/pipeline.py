@@ -2,30 +2,132 @@
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from vartist import __version__
+from vartist.audio import MASTER_RATE, Audio
 from vartist.composer import Composer
+from vartist.composer.score import Note, Score, VocalNote
 from vartist.lyrics import lyric_engines, parse_lyrics
 from vartist.lyrics.types import Lyrics
 from vartist.persona import Persona
 from vartist.request import SongRequest
 from vartist.runtime.checks import check_persona
 from vartist.runtime.song import Song, StageTiming
-from vartist.studio import master_with_report, mix_song, render_band
+from vartist.studio import mix_song, render_band
+from vartist.studio.master import MasterResult
+from vartist.studio.stream_master import (
+    TARGET_MISS_LU,
+    StreamingMaster,
+    section_loudness_targets,
+)
 from vartist.voice import build_timeline, singers
+from vartist.voice.types import SungPhoneme, VocalTake
 
 STAGES = ("lyrics", "compose", "sing", "band", "mix", "master")
-"""Stage names in the order they run; progress callbacks receive these."""
+"""Stage names, in the order they first run; ``Song.timings`` has one entry for each. The last
+four run once per section of the song."""
 
-StageListener = Callable[[str, str], None]
-"""Called with (stage, "start" | "end")."""
+ProgressListener = Callable[[str, float], None]
+"""Called as each step starts, with its name ("lyrics", "compose", then each section's label,
+like "chorus 2") and the fraction of the render done before it. It may raise to stop the
+render."""
+
+LEAD_BEATS = 1.0
+"""Each section renders from this far before its start: a singer's onset consonants come
+before the beat."""
+TAIL_SECONDS = 3.0
+"""… and on past its end, so release tails, reverb and echoes carry into the next section."""
+_PLANNING_SHARE = 0.02
+"""Fraction of a render that writing and composing take, for progress."""
+
+
+@dataclass(frozen=True)
+class SongPlan:
+    """The first thing a streamed render hands on: the words and the score, before any audio."""
+
+    lyrics: Lyrics
+    score: Score
+    sample_rate: int
+    frames: int
+    """Length of the finished master in samples."""
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """The next stretch of the finished master, in order; chunks join sample for sample."""
+
+    section: int
+    """Index of the section whose render made this chunk final."""
+    label: str
+    start: int
+    """First sample of the chunk in the master."""
+    samples: npt.NDArray[np.float32]
+    """48 kHz stereo, shaped (2, n); n may be 0."""
+    phonemes: tuple[SungPhoneme, ...]
+    """What the section sang, in song seconds: live lip sync can start before the song ends."""
+
+    @property
+    def end(self) -> int:
+        return self.start + self.samples.shape[1]
+
+
+SongEvent = SongPlan | AudioChunk | Song
+"""What :meth:`Pipeline.stream` yields: a plan, the master chunk by chunk, then the song."""
+
+
+def section_score(score: Score, index: int, vocal: Sequence[VocalNote]) -> Score:
+    """The part of ``score`` that section ``index`` plays, starting :data:`LEAD_BEATS` before
+    it and running :data:`TAIL_SECONDS` past its end: its vocal notes (``vocal``) and every
+    part's notes that start in it, moved so the section starts at beat :data:`LEAD_BEATS`."""
+    span = score.sections[index]
+    shift = LEAD_BEATS - span.start
+    tail_beats = TAIL_SECONDS / score.seconds_per_beat
+    window_end = span.end + tail_beats
+
+    def inside(note: Note) -> bool:
+        return span.start <= note.start < span.end
+
+    return replace(
+        score,
+        sections=(replace(span, start=LEAD_BEATS, duration=span.duration + tail_beats),),
+        vocal=tuple(replace(note, start=note.start + shift) for note in vocal),
+        parts=tuple(
+            replace(
+                part,
+                notes=tuple(replace(n, start=n.start + shift) for n in part.notes if inside(n)),
+            )
+            for part in score.parts
+        ),
+        chords=tuple(
+            replace(chord, start=chord.start + shift)
+            for chord in score.chords
+            if chord.end > span.start - LEAD_BEATS and chord.start < window_end
+        ),
+    )
+
+
+def vocal_by_section(score: Score) -> list[list[VocalNote]]:
+    """The score's vocal notes grouped by the section each starts in; a melisma note stays
+    with the syllable it continues."""
+    starts = [span.start for span in score.sections]
+    groups: list[list[VocalNote]] = [[] for _ in score.sections]
+    current = 0
+    for note in sorted(score.vocal, key=lambda n: n.start):
+        if not note.melisma:
+            current = max(0, bisect.bisect_right(starts, note.start + 1e-9) - 1)
+        groups[current].append(note)
+    return groups
+
 
 # Packages whose versions decide the bits of a song; recorded in its provenance.
 _PROVENANCE_PACKAGES = (
@@ -51,16 +153,47 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
+class _Timings:
+    """Seconds per stage, summed over the sections."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.seconds[name] += time.perf_counter() - started
+
+    def as_tuple(self) -> tuple[StageTiming, ...]:
+        return tuple(StageTiming(name, seconds) for name, seconds in self.seconds.items())
+
+
+def _add_at(target: npt.NDArray[np.float32], source: npt.NDArray[np.float32], offset: int) -> None:
+    """``target[:, offset:] += source``, clipped to ``target``'s ends."""
+    first = max(0, -offset)
+    last = min(source.shape[1], target.shape[1] - offset)
+    if last > first:
+        target[:, offset + first : offset + last] += source[:, first:last]
+
+
 class Pipeline:
-    """Runs request → lyrics → score → vocal take → band → mix → master for one persona.
+    """Runs request → lyrics → score, then section by section → vocal take → band → mix →
+    master, for one persona.
+
+    The song is rendered a section at a time and mastered as it goes (see
+    :mod:`vartist.studio.stream_master`), so :meth:`stream` hands on the master while later
+    sections still render; :meth:`render` collects the same stream, so a streamed render and
+    a batch render of one seed are the same bits. Each section starts :data:`LEAD_BEATS`
+    early and rings on :data:`TAIL_SECONDS` into the next, where the overlaps are summed.
 
     Every stage is a pure function of its input, the persona and its own numpy Generator; the
     generators are spawned from the request's seed, so one stage drawing more random numbers
-    never changes what another stage draws.
+    never changes what another stage draws, and each section draws from its own stream.
     """
 
     def __init__(
-        self, persona: Persona, listener: StageListener | None = None, keep_stems: bool = False
+        self, persona: Persona, listener: ProgressListener | None = None, keep_stems: bool = False
     ) -> None:
         """``keep_stems`` keeps each mixed part in ``Song.stems``; without it only the master
         is kept, which saves a few hundred MB on a full song."""
@@ -72,15 +205,9 @@ class Pipeline:
         self._composer = Composer(persona)
         self._singer = singers.get(persona.voice.engine)(persona)
 
-    @contextmanager
-    def _stage(self, name: str, timings: list[StageTiming]) -> Iterator[None]:
+    def _progress(self, step: str, done: float) -> None:
         if self._listener:
-            self._listener(name, "start")
-        started = time.perf_counter()
-        yield
-        timings.append(StageTiming(name, time.perf_counter() - started))
-        if self._listener:
-            self._listener(name, "end")
+            self._listener(step, done)
 
     def write_lyrics(self, request: SongRequest, rng: np.random.Generator) -> Lyrics:
         if request.lyrics_text is not None:
@@ -88,45 +215,131 @@ class Pipeline:
         return self._lyric_writer.write(request, self.persona, rng)
 
     def render(self, request: SongRequest) -> Song:
-        timings: list[StageTiming] = []  # local, so concurrent renders keep their own
-        rngs = [
+        """The whole song at once: :meth:`stream`, collected."""
+        for event in self.stream(request):
+            if isinstance(event, Song):
+                return event
+        raise AssertionError("a song stream ended without its song")
+
+    def stream(self, request: SongRequest) -> Iterator[SongEvent]:
+        """Render ``request`` and hand on what is ready as soon as it is: a :class:`SongPlan`,
+        then the master in :class:`AudioChunk` s, in order, one or more per section, then the
+        finished :class:`Song`."""
+        timings = _Timings()  # local, so concurrent renders keep their own
+        lyrics_rng, compose_rng, sing_rng, band_rng, _, _ = (
             np.random.default_rng(s)
             for s in np.random.SeedSequence(request.seed).spawn(len(STAGES))
-        ]
-        lyrics_rng, compose_rng, sing_rng, band_rng, _, _ = rngs
+        )
         persona = self.persona
-        with self._stage("lyrics", timings):
+        self._progress("lyrics", 0.0)
+        with timings.stage("lyrics"):
             lyrics = self.write_lyrics(request, lyrics_rng)
-        with self._stage("compose", timings):
+        self._progress("compose", _PLANNING_SHARE / 2)
+        with timings.stage("compose"):
             score = self._composer.compose(lyrics, request, compose_rng)
-        with self._stage("sing", timings):
-            take = self._singer.sing(score, sing_rng)
-            timeline = build_timeline(score, take)
-        with self._stage("band", timings):
-            band = render_band(score, band_rng)
-        with self._stage("mix", timings):
-            mixed = mix_song(take.audio, band, persona.mix, score.genre, self._keep_stems)
-            del band  # the raw parts are not needed past the mix; free them before mastering
-        with self._stage("master", timings):
-            mastered = master_with_report(mixed.mixdown, persona.mix)
-        return Song(
+        frames = round(score.duration_seconds * MASTER_RATE)
+        yield SongPlan(lyrics, score, MASTER_RATE, frames)
+
+        # one number per stage, and each section's stream seeded by it and the section's index
+        sing_base, band_base = int(sing_rng.integers(2**63)), int(band_rng.integers(2**63))
+        vocal: Audio | None = None  # the whole take, at the singer's rate, made on first use
+        mixdown = np.zeros((2, frames), np.float32)
+        master_out = np.zeros((2, frames), np.float32)
+        stems: dict[str, npt.NDArray[np.float32]] = {}
+        phonemes: list[SungPhoneme] = []
+        lead_seconds = score.seconds(LEAD_BEATS)
+        starts = [score.seconds(span.start) for span in score.sections]
+        lengths = [score.seconds(span.duration) for span in score.sections]
+        targets = section_loudness_targets(
+            [(span.kind, length) for span, length in zip(score.sections, lengths, strict=True)],
+            persona.mix.loudness_lufs,
+        )
+        mastering = StreamingMaster(persona.mix)
+        vocals = vocal_by_section(score)
+        pushed = 0
+        engine = "none"
+        for index, span in enumerate(score.sections):
+            self._progress(
+                span.label,
+                _PLANNING_SHARE + (1 - _PLANNING_SHARE) * starts[index] / score.duration_seconds,
+            )
+            part = section_score(score, index, vocals[index])
+            offset_seconds = starts[index] - lead_seconds
+            with timings.stage("sing"):
+                take = self._singer.sing(part, np.random.default_rng([sing_base, index]))
+                engine = take.engine
+            with timings.stage("band"):
+                band = render_band(part, np.random.default_rng([band_base, index]))
+            with timings.stage("mix"):
+                mixed = mix_song(take.audio, band, persona.mix, score.genre, self._keep_stems)
+                del band
+                offset = round(offset_seconds * MASTER_RATE)
+                _add_at(mixdown, mixed.mixdown.samples, offset)
+                for name, stem in mixed.stems.items():
+                    _add_at(
+                        stems.setdefault(name, np.zeros((2, frames), np.float32)),
+                        stem.samples,
+                        offset,
+                    )
+                voice = take.audio.to_mono()
+                if vocal is None:
+                    length = round(score.duration_seconds * voice.sample_rate)
+                    vocal = Audio(np.zeros((1, length), np.float32), voice.sample_rate)
+                voice.require_rate(vocal.sample_rate, "the singer's take of each section")
+                _add_at(vocal.samples, voice.samples, round(offset_seconds * vocal.sample_rate))
+            sung = tuple(
+                replace(p, start=p.start + offset_seconds, end=p.end + offset_seconds)
+                for p in take.phonemes
+                if p.end + offset_seconds > 0.0
+            )
+            phonemes.extend(sung)
+            last = index == len(score.sections) - 1
+            final = (
+                frames
+                if last
+                else min(frames, round((starts[index + 1] - lead_seconds) * MASTER_RATE))
+            )
+            with timings.stage("master"):
+                start = mastering.frames_out
+                finished = mastering.push(mixdown[:, pushed:final], targets[index], last=last)
+                master_out[:, start : start + finished.shape[1]] = finished
+                pushed = max(pushed, final)
+            yield AudioChunk(index, span.label, start, finished, sung)
+
+        report = mastering.report()
+        result = MasterResult(
+            audio=Audio(master_out, MASTER_RATE),
+            loudness_lufs=report.loudness_lufs,
+            true_peak_dbtp=report.true_peak_dbtp,
+            target_lufs=persona.mix.loudness_lufs,
+            ceiling_dbtp=persona.mix.true_peak_dbtp,
+        )
+        warning = result.warning if abs(result.shortfall_lu) > TARGET_MISS_LU else None
+        take = VocalTake(
+            vocal if vocal is not None else Audio(np.zeros((1, 0), np.float32), MASTER_RATE),
+            tuple(sorted(phonemes, key=lambda p: (p.start, p.end))),
+            engine,
+        )
+        self._progress("done", 1.0)
+        yield Song(
             request=request,
             persona=persona,
             lyrics=lyrics,
             score=score,
             take=take,
-            timeline=timeline,
-            master=mastered.audio,
-            stems=mixed.stems,
+            timeline=build_timeline(score, take),
+            master=result.audio,
+            stems={name: Audio(samples, MASTER_RATE) for name, samples in stems.items()},
             provenance={
-                **self._provenance(request, take.engine),
+                **self._provenance(request, engine),
                 "master": {
-                    "loudness_lufs": round(mastered.loudness_lufs, 2),
-                    "true_peak_dbtp": round(mastered.true_peak_dbtp, 2),
+                    "loudness_lufs": round(report.loudness_lufs, 2),
+                    "true_peak_dbtp": round(report.true_peak_dbtp, 2),
+                    "mode": "streamed by section",
                 },
             },
-            timings=tuple(timings),
-            warnings=(mastered.warning,) if mastered.warning else (),
+            timings=timings.as_tuple(),
+            warnings=(warning,) if warning else (),
         )
 
     def _provenance(self, request: SongRequest, singer: str) -> dict[str, Any]:

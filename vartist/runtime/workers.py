@@ -32,7 +32,7 @@ from typing import Any
 from vartist.errors import StorageError, VartistError
 from vartist.persona import persona_from_dict
 from vartist.runtime.library import Job, Library
-from vartist.runtime.pipeline import STAGES, Pipeline
+from vartist.runtime.pipeline import Pipeline
 
 log = logging.getLogger("vartist.workers")
 
@@ -131,19 +131,17 @@ def render_job(library: Library, job: Job, worker: str, lease_seconds: float) ->
         while not done.wait(lease_seconds / 6):
             renew_lease()
 
-    def on_stage(stage: str, event: str) -> None:
-        if event != "start":
-            return
-        renew_lease()  # between stages too: a cancel must not wait for the next beat
+    def on_step(step: str, done: float) -> None:
+        renew_lease()  # between steps too: a cancel must not wait for the next beat
         if lost.is_set() or cancelled.is_set():
             raise Cancelled
-        library.report_stage(job.request_id, worker, stage, STAGES.index(stage) / len(STAGES))
+        library.report_stage(job.request_id, worker, step, done)
 
     beat = threading.Thread(target=keep_lease, name=f"lease-{job.request_id}", daemon=True)
     beat.start()
     try:
         persona = persona_from_dict(job.persona, "the request's persona")
-        song = Pipeline(persona, on_stage).render(job.request)
+        song = Pipeline(persona, on_step).render(job.request)
         if lost.is_set():
             return None
         return library.complete(job, worker, song)

@@ -117,18 +117,23 @@ def _one_pole(values: FloatArray64, seconds: float, rate: float) -> FloatArray64
     return np.asarray(smoothed, np.float64)
 
 
-def _bus_compression(block_power: FloatArray64, loudness: float) -> FloatArray64:
-    """Gain per block of a soft-knee RMS compressor keyed on K-weighted (loudness) power."""
-    block_rate = MASTER_RATE / BLOCK
-    detector = _one_pole(block_power / BLOCK, COMPRESSOR_DETECTOR_SECONDS, block_rate)
-    level = _lufs(np.maximum(detector, 1e-12))
+def _compression_db(level: FloatArray64, loudness: float) -> FloatArray64:
+    """Gain change (dB) of the soft-knee bus compressor for a detector ``level`` (LUFS), whose
+    threshold sits a little over ``loudness``, the programme's own."""
     over = level - (loudness + COMPRESSOR_THRESHOLD_OVER_LOUDNESS_DB)
     knee = COMPRESSOR_KNEE_DB
     # the standard soft knee: quadratic through the knee, straight line above it
     excess = np.where(
         over > knee / 2, over, np.where(over < -knee / 2, 0.0, (over + knee / 2) ** 2 / (2 * knee))
     )
-    reduction_db = -(1.0 - 1.0 / COMPRESSOR_RATIO) * excess
+    return np.asarray(-(1.0 - 1.0 / COMPRESSOR_RATIO) * excess, np.float64)
+
+
+def _bus_compression(block_power: FloatArray64, loudness: float) -> FloatArray64:
+    """Gain per block of a soft-knee RMS compressor keyed on K-weighted (loudness) power."""
+    block_rate = MASTER_RATE / BLOCK
+    detector = _one_pole(block_power / BLOCK, COMPRESSOR_DETECTOR_SECONDS, block_rate)
+    reduction_db = _compression_db(_lufs(np.maximum(detector, 1e-12)), loudness)
     smoothed = _one_pole(reduction_db, COMPRESSOR_SMOOTHING_SECONDS, block_rate)
     return db_to_gain(smoothed)
 
@@ -146,11 +151,11 @@ def _windowed_min(values: FloatArray64, back: int, ahead: int) -> FloatArray64:
     )
 
 
-def _limiter_knots(
+def _limiter_ramp(
     pre_gain: FloatArray64, peaks: npt.NDArray[np.float32], ceiling: float
 ) -> FloatArray64:
-    """Limiter gain at each block boundary so that ``pre_gain * limiter`` keeps every block's
-    true peak under ``ceiling``.
+    """The limiter's gain at each block boundary before its release, so that ``pre_gain *
+    ramp`` keeps every block's true peak under ``ceiling``.
 
     Within a block the gain is linear between its two knots, so a block is safe when both its
     knots are; the box smoothing never averages in a knot from further away than the min
@@ -165,7 +170,15 @@ def _limiter_knots(
     floor = _windowed_min(need_knot, reach * 2 + hold, reach * 2)
     ramp = uniform_filter1d(floor, 2 * reach + 1, mode="nearest")
     ramp = uniform_filter1d(ramp, 2 * reach + 1, mode="nearest")
-    ramp = np.minimum(ramp, need_knot)  # float rounding in the averages must not break the bound
+    # float rounding in the averages must not break the bound
+    return np.asarray(np.minimum(ramp, need_knot), np.float64)
+
+
+def _limiter_knots(
+    pre_gain: FloatArray64, peaks: npt.NDArray[np.float32], ceiling: float
+) -> FloatArray64:
+    """Limiter gain at each block boundary: :func:`_limiter_ramp` with its release."""
+    ramp = _limiter_ramp(pre_gain, peaks, ceiling)
     released = _one_pole(ramp, LIMITER_RELEASE_SECONDS, MASTER_RATE / BLOCK)
     return np.minimum(ramp, released)
 
