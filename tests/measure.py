@@ -177,3 +177,18 @@ def written_syllables(word: str, language: str) -> int:
             else:
                 i += 1
     return count
+
+
+def wav_data_bytes(raw: bytes) -> bytes:
+    """The bytes of a RIFF/WAVE file's ``data`` chunk, found by walking its chunks."""
+    assert raw[:4] == b"RIFF" and raw[8:12] == b"WAVE", "not a WAV file"
+    position = 12
+    while position + 8 <= len(raw):
+        name, size = (
+            raw[position : position + 4],
+            int.from_bytes(raw[position + 4 : position + 8], "little"),
+        )
+        if name == b"data":
+            return raw[position + 8 : position + 8 + size]
+        position += 8 + size + (size & 1)
+    raise AssertionError("the WAV file has no data chunk")

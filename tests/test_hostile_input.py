@@ -253,7 +253,7 @@ def _run_on_a_terminal(args: list[str], cwd: Path, stop_at: bytes) -> tuple[int,
 @pytest.mark.slow
 def test_no_progress_rows_stay_above_an_error_on_a_terminal(tmp_path: Path) -> None:
     status, screen = _run_on_a_terminal(
-        ["sing", "x", "--persona", str(NOVA), "--seed", "1", "--out", "o"], tmp_path, b"sing"
+        ["sing", "x", "--persona", str(NOVA), "--seed", "1", "--out", "o"], tmp_path, b"verse"
     )
     assert status == 143
     assert "\u2501" in screen, "no progress bar was drawn on the terminal"

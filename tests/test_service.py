@@ -246,7 +246,8 @@ def _rendering_worker(client: httpx.Client, ids: list[str], seconds: float = 60)
     while time.monotonic() < deadline:
         for request_id in ids:
             status = client.get(f"/api/requests/{request_id}").json()
-            if status["state"] == "rendering" and status["worker"] and status["stage"] == "sing":
+            rendering = status["state"] == "rendering" and status["worker"]
+            if rendering and status["stage"] not in (None, "lyrics", "compose"):
                 return int(str(status["worker"]).rsplit(":", 1)[1])
         time.sleep(0.05)
     raise AssertionError("no request was seen rendering")

@@ -32,7 +32,9 @@ from typing import Any
 from vartist.errors import StorageError, VartistError
 from vartist.persona import persona_from_dict
 from vartist.runtime.library import Job, Library
-from vartist.runtime.pipeline import Pipeline
+from vartist.runtime.library.streams import StreamInfo, StreamWriter
+from vartist.runtime.pipeline import AudioChunk, Pipeline, SongPlan
+from vartist.runtime.song import Song
 
 log = logging.getLogger("vartist.workers")
 
@@ -141,7 +143,7 @@ def render_job(library: Library, job: Job, worker: str, lease_seconds: float) ->
     beat.start()
     try:
         persona = persona_from_dict(job.persona, "the request's persona")
-        song = Pipeline(persona, on_step).render(job.request)
+        song = _render_streamed(library, job, Pipeline(persona, on_step))
         if lost.is_set():
             return None
         return library.complete(job, worker, song)
@@ -162,6 +164,26 @@ def render_job(library: Library, job: Job, worker: str, lease_seconds: float) ->
     finally:
         done.set()
         beat.join(timeout=5)
+
+
+def _render_streamed(library: Library, job: Job, pipeline: Pipeline) -> Song:
+    """Render the job's song, publishing its master to the library's stream files as each
+    section finishes, so listeners can start before the render ends."""
+    writer: StreamWriter | None = None
+    try:
+        for event in pipeline.stream(job.request):
+            if isinstance(event, SongPlan):
+                info = StreamInfo(event.sample_rate, 2, event.frames, event.score.title)
+                writer = library.streams.start(job.request_id, info)
+            elif isinstance(event, AudioChunk):
+                if writer is not None:
+                    writer.write(event.start, event.samples)
+            else:
+                return event
+    finally:
+        if writer is not None:
+            writer.close()
+    raise AssertionError("a song stream ended without its song")
 
 
 def _one_line(exc: BaseException) -> str:

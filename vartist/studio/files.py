@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
+import numpy.typing as npt
 import soundfile
 from mutagen import MutagenError
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TPE1, TXXX, Frame
@@ -37,6 +38,11 @@ _TEXT_FRAMES: Mapping[str, Callable[[str], Frame]] = MappingProxyType(
 _FRAME_IDS = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TCON": "genre", "TDRC": "date"}
 
 
+def clip_for_24_bit(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``samples`` with anything beyond what 24-bit PCM holds clipped, so nothing wraps."""
+    return np.clip(samples, -1.0, _LARGEST_24_BIT)
+
+
 def write_wav(audio: Audio, path: PathLike, tags: dict[str, str] | None = None) -> None:
     """Write ``audio`` as 24-bit PCM WAV at its own rate (the master and stems are 48 kHz).
 
@@ -54,7 +60,7 @@ def write_wav(audio: Audio, path: PathLike, tags: dict[str, str] | None = None) 
         ) as sink:
             for start in range(0, audio.frames, _WRITE_CHUNK_FRAMES):
                 chunk = samples[:, start : start + _WRITE_CHUNK_FRAMES].T
-                sink.write(np.clip(chunk, -1.0, _LARGEST_24_BIT))
+                sink.write(clip_for_24_bit(chunk))
     except (soundfile.LibsndfileError, OSError) as exc:
         raise AudioFileError(f"cannot write {target}: {exc}") from None
     if tags:

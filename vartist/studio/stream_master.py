@@ -208,9 +208,12 @@ class StreamingMaster:
         for _ in range(MAKEUP_STEPS):
             if not math.isfinite(reached) or abs(reached - target) <= LOUDNESS_TOLERANCE_LU:
                 break
-            gain += max(-12.0, min(12.0, target - reached))
-            knots, release_state = knots_for(gain)
-            reached = _loudness_after(knots[: done + 1], power[:done], final)
+            step = max(-12.0, min(12.0, target - reached))
+            louder, louder_state = knots_for(gain + step)
+            now = _loudness_after(louder[: done + 1], power[:done], final)
+            if step > 0 and now - reached < LOUDNESS_TOLERANCE_LU:
+                break  # every block already sits at the ceiling: more gain adds no loudness
+            gain, knots, release_state, reached = gain + step, louder, louder_state, now
 
         out = self._pending[:, :final] * _knots_to_samples(knots, 0, final)[None, :]
         if self._emitted == 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import asdict
@@ -32,11 +33,16 @@ from vartist.runtime.library import (
     RequesterLimitError,
     RequestStatus,
 )
+from vartist.runtime.library.streams import StreamInfo
 from vartist.runtime.service import Service
 
 MAX_BODY_BYTES = 64 * 1024
 """A request is a prompt and at most 10 kB of lyrics; anything far larger is refused unread."""
 EVENT_POLL_SECONDS = 0.5
+STREAM_POLL_SECONDS = 0.02
+"""How often a stream looks for more audio: well inside one audio buffer."""
+STREAM_READ_BYTES = 1 << 18
+STREAM_STATE_CHECK_SECONDS = 1.0
 EVENT_KEEPALIVE_SECONDS = 15.0
 
 Scope = MutableMapping[str, Any]
@@ -319,6 +325,69 @@ def create_app(service: Service, token: str | None = None) -> Any:
         """One of the song's files: song.wav, song.mid, song.lrc or song.json."""
         path = service.library.song_file(song_id, name)
         return FileResponse(path, media_type=SONG_FILE_TYPES[name], filename=name)
+
+    @app.get(
+        "/api/requests/{request_id}/stream",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"audio/wav": {}}}, **ERRORS},
+    )
+    async def request_stream(request_id: RequestId, request: Request) -> Response:
+        """The request's song as it renders: a 24-bit WAV whose header comes first (the length
+        is known once the song is composed) and whose samples arrive as each section is
+        mastered, the same bytes as the finished song.wav's. Waits while the request is queued;
+        for a finished request it is the stored song.wav. 409 when it failed or was
+        cancelled before any audio."""
+        return await _stream_response(request_id, request)
+
+    @app.get(
+        "/api/songs/{song_id}/stream",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"audio/wav": {}}}, **ERRORS},
+    )
+    async def song_stream(song_id: RequestId, request: Request) -> Response:
+        """A stored song as a WAV stream (see ``/api/requests/{id}/stream``)."""
+        info = await run_in_threadpool(service.library.song, song_id)
+        return await _stream_response(info.request_id, request)
+
+    async def _stream_response(request_id: str, request: Request) -> Response:
+        library = service.library
+        while True:
+            status = await run_in_threadpool(library.status, request_id)
+            info = library.streams.info(request_id)
+            handle = library.streams.open_audio(request_id) if info else None
+            if info is not None and handle is not None:
+                return StreamingResponse(_follow(request_id, handle, info), media_type="audio/wav")
+            if status.state == "done" and status.song_id:
+                path = await run_in_threadpool(library.song_file, status.song_id, "song.wav")
+                return FileResponse(path, media_type="audio/wav")
+            if status.state in ("failed", "cancelled"):
+                raise NotReadyError(
+                    f"request {request_id} is {status.state}: it has no audio to stream"
+                )
+            if await request.is_disconnected():
+                return Response(status_code=204)
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+
+    async def _follow(request_id: str, handle: int, info: StreamInfo) -> AsyncIterator[bytes]:
+        """The WAV header, then the stream file's bytes as the render writes them."""
+        try:
+            yield info.wav_header()
+            sent, checked = 0, time.monotonic()
+            while sent < info.data_bytes:
+                size = min(os.fstat(handle).st_size, info.data_bytes)
+                if size > sent:
+                    data = os.pread(handle, min(size - sent, STREAM_READ_BYTES), sent)
+                    sent += len(data)
+                    yield data
+                    continue
+                if time.monotonic() - checked > STREAM_STATE_CHECK_SECONDS:
+                    checked = time.monotonic()
+                    state = (await run_in_threadpool(service.library.status, request_id)).state
+                    if state in ("failed", "cancelled"):
+                        return  # the client sees the body end short of the header's length
+                await asyncio.sleep(STREAM_POLL_SECONDS)
+        finally:
+            os.close(handle)
 
     @app.get("/api/events", response_class=StreamingResponse)
     async def events(

@@ -42,6 +42,7 @@ from vartist.runtime.library.models import (
     SongRow,
 )
 from vartist.runtime.library.store import ContentStore
+from vartist.runtime.library.streams import StreamFiles
 from vartist.runtime.outputs import SongFolder, write_song_files
 from vartist.runtime.song import Song
 
@@ -164,6 +165,7 @@ class Library:
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.store = ContentStore(data_dir)
+        self.streams = StreamFiles(data_dir / "streams")
         self.engine: Engine = create_engine(url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -484,6 +486,7 @@ class Library:
                 if row.cancel_requested:  # cancelled while its last stage ran: no song
                     row.state, row.lease_owner, row.lease_until = "cancelled", None, None
                     row.updated_at = now
+                    self.streams.remove(job.request_id)
                     return None
                 session.add(
                     SongRow(
@@ -505,6 +508,7 @@ class Library:
                 row.error, row.updated_at = None, now
         except IntegrityError:
             return None  # the request already has its song
+        self.streams.remove(job.request_id)  # readers that have it open read on to its end
         return song_id
 
     def fail(self, job: Job, worker: str, error: str, transient: bool) -> None:
@@ -526,6 +530,8 @@ class Library:
                     updated_at=now,
                 )
             )
+        if not retry:
+            self.streams.remove(job.request_id)
 
     def finish_cancelled(self, job: Job, worker: str) -> None:
         with self._session() as session:
@@ -536,6 +542,7 @@ class Library:
                     state="cancelled", lease_owner=None, lease_until=None, updated_at=time.time()
                 )
             )
+        self.streams.remove(job.request_id)
 
     def reclaim_stale(self) -> int:
         """Return requests whose worker stopped renewing its lease to the queue (or fail them

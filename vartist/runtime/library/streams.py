@@ -1,0 +1,149 @@
+"""Streamed renders on disk: the master of a song that is still rendering, readable as it grows.
+
+When a worker has the song's plan it writes ``streams/<request id>.json`` (rate, channels,
+frames, title), then writes each chunk of the master into ``streams/<request id>.pcm`` at its
+place: 24-bit little-endian PCM, interleaved, the very bytes ``song.wav``'s data chunk will
+hold. A reader follows the file as it grows and sends the WAV header first, since the length
+is known from the plan.
+
+Renders are deterministic, so a render retried after its worker died writes the same bytes
+at the same places again: chunks go in with ``pwrite`` at their own offsets and the file is
+never truncated, so its length always marks a prefix that is final, and a reader waiting at
+its offset simply carries on. When the song is stored (or the request fails) the worker removes
+both files; a reader that already has the file open reads on to the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soundfile
+
+from vartist.studio.files import clip_for_24_bit
+
+BYTES_PER_SAMPLE = 3
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    sample_rate: int
+    channels: int
+    frames: int
+    title: str
+
+    @property
+    def data_bytes(self) -> int:
+        return self.frames * self.channels * BYTES_PER_SAMPLE
+
+    def wav_header(self) -> bytes:
+        """A 44-byte canonical WAV header for 24-bit PCM of this length."""
+        block_align = self.channels * BYTES_PER_SAMPLE
+        return b"".join(
+            [
+                b"RIFF",
+                struct.pack("<I", 36 + self.data_bytes),
+                b"WAVEfmt ",
+                struct.pack(
+                    "<IHHIIHH",
+                    16,
+                    1,  # PCM
+                    self.channels,
+                    self.sample_rate,
+                    self.sample_rate * block_align,
+                    block_align,
+                    BYTES_PER_SAMPLE * 8,
+                ),
+                b"data",
+                struct.pack("<I", self.data_bytes),
+            ]
+        )
+
+
+def pcm24(samples: npt.NDArray[np.float32], sample_rate: int) -> bytes:
+    """``samples`` (channels × n) as interleaved little-endian 24-bit PCM, converted exactly as
+    :func:`~vartist.studio.files.write_wav` converts them."""
+    buffer = io.BytesIO()
+    with soundfile.SoundFile(
+        buffer,
+        "w",
+        sample_rate,
+        samples.shape[0],
+        subtype="PCM_24",
+        format="RAW",
+        endian="LITTLE",
+    ) as sink:
+        sink.write(clip_for_24_bit(samples.T))
+    return buffer.getvalue()
+
+
+class StreamFiles:
+    """The two files of each request's streamed render under one folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def info_path(self, request_id: str) -> Path:
+        return self.root / f"{request_id}.json"
+
+    def audio_path(self, request_id: str) -> Path:
+        return self.root / f"{request_id}.pcm"
+
+    def start(self, request_id: str, info: StreamInfo) -> StreamWriter:
+        """Open (or, for a retried render, reopen) the stream of ``request_id``."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        staged = self.root / f".{request_id}.{os.getpid()}.json"
+        staged.write_text(json.dumps(info.__dict__), encoding="utf-8")
+        os.replace(staged, self.info_path(request_id))
+        return StreamWriter(self.audio_path(request_id), info)
+
+    def info(self, request_id: str) -> StreamInfo | None:
+        """The stream's plan, or None while there is none (not started, or already gone)."""
+        try:
+            data = json.loads(self.info_path(request_id).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        return StreamInfo(**data)
+
+    def open_audio(self, request_id: str) -> int | None:
+        """A read-only descriptor of the stream's audio, or None when there is none."""
+        try:
+            return os.open(self.audio_path(request_id), os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+
+    def remove(self, request_id: str) -> None:
+        for path in (self.audio_path(request_id), self.info_path(request_id)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+class StreamWriter:
+    def __init__(self, path: Path, info: StreamInfo) -> None:
+        self.info = info
+        # no O_TRUNC: a retried render rewrites the same bytes over the same places
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+
+    def write(self, start_frame: int, samples: npt.NDArray[np.float32]) -> None:
+        """Write ``samples`` (channels × n) as frames ``start_frame`` onwards."""
+        data = pcm24(samples, self.info.sample_rate)
+        offset = start_frame * self.info.channels * BYTES_PER_SAMPLE
+        while data:
+            written = os.pwrite(self._fd, data, offset)
+            data, offset = data[written:], offset + written
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def __enter__(self) -> StreamWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
