@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import random
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -60,11 +62,11 @@ def test_stream_files_join_odd_chunks_exactly_whatever_their_order(tmp_path: Pat
         pieces.append((start, samples[:, start : start + size]))
         start += size
     random.Random(5).shuffle(pieces)
-    with files.start("abc123", info) as writer:
+    with files.start("abc123", info, []) as writer:
         for start, piece in pieces:
             writer.write(start, piece)
     # a retried render writes the same bytes over the same places again
-    with files.start("abc123", info) as writer:
+    with files.start("abc123", info, []) as writer:
         for start, piece in pieces[: len(pieces) // 2]:
             writer.write(start, piece)
 
@@ -250,3 +252,92 @@ def test_the_service_streams_a_song_while_it_renders_and_it_equals_the_batch_son
     assert batch.returncode == 0, batch.stderr
     on_disk = (tmp_path / "batch" / "song.wav").read_bytes()
     assert bytes(received[44:]) == wav_data_bytes(on_disk), "the stream is not the batch song"
+
+
+@pytest.fixture
+def nova_service(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    data = str(tmp_path / "data")
+    server = Served(
+        ["serve", "--persona", str(NOVA), "--port", str(port), "--workers", "1", "--data-dir", data]
+    ).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base)
+        yield base
+    finally:
+        server.stop()
+
+
+def _wait_rendering(client: httpx.Client, request_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/requests/{request_id}").json()["state"] != "rendering":
+        assert time.monotonic() < deadline, "the request never started rendering"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_a_streamed_song_is_read_while_it_renders_with_its_timeline(nova_service: str) -> None:
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.streamed import StreamedSong
+
+    with httpx.Client(base_url=nova_service, timeout=60) as client:
+        body = {"prompt": "paper boats", "requester": "cy", "seed": 5}
+        request_id = client.post("/api/requests", json=body).json()["id"]
+        _wait_rendering(client, request_id)
+        stop = threading.Event()
+        with StreamedSong(ApiClient(nova_service), request_id) as song:
+            first = song.read(0, 1024, stop)
+            state_at_first = client.get(f"/api/requests/{request_id}").json()["state"]
+            assert len(first) > 0
+            blocks, position = [first], len(first)
+            while position < song.frames:
+                block = song.read(position, 48_000, stop)
+                assert len(block), "the stream ended before the song did"
+                blocks.append(block)
+                position += len(block)
+            deadline = time.monotonic() + 30
+            while not song._complete:
+                assert time.monotonic() < deadline, "the timeline never became complete"
+                time.sleep(0.1)
+            time.sleep(0.5)  # the follower's last poll
+            _, timeline = song.timeline()
+        status = wait_all(client, [request_id], 60)[request_id]
+        stored = client.get(f"/api/songs/{status['song_id']}/files/song.wav").content
+        document = client.get(f"/api/songs/{status['song_id']}/files/song.json").json()
+    assert state_at_first == "rendering"
+    heard = np.concatenate(blocks)
+    expected, _ = soundfile.read(io.BytesIO(stored), dtype="float32", always_2d=True)
+    assert heard.shape == expected.shape and np.array_equal(heard, expected)
+    assert [e.__dict__ for e in timeline.events] == document["timeline"]
+
+
+@pytest.mark.slow
+def test_the_show_starts_a_song_while_it_still_renders(nova_service: str, tmp_path: Path) -> None:
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.stage import StageShow
+    from vartist.runtime.performer import PacedSink
+
+    heard_path = tmp_path / "heard.wav"
+    show = StageShow(ApiClient(nova_service), lambda: PacedSink(heard_path), list)
+    runner = threading.Thread(target=show.run, daemon=True)
+    runner.start()
+    with httpx.Client(base_url=nova_service, timeout=60) as client:
+        body = {"prompt": "tin roof", "requester": "dee", "seed": 8}
+        request_id = client.post("/api/requests", json=body).json()["id"]
+        deadline = time.monotonic() + 60
+        while show.now_playing is None:
+            assert time.monotonic() < deadline, "the show never started the song"
+            time.sleep(0.01)
+        state_when_it_started = client.get(f"/api/requests/{request_id}").json()["state"]
+        time.sleep(3.0)
+        show.stop()
+        runner.join(timeout=30)
+        status = wait_all(client, [request_id], 60)[request_id]
+        stored = client.get(f"/api/songs/{status['song_id']}/files/song.wav").content
+    assert state_when_it_started == "rendering", "the show waited for the render to finish"
+    assert show.now_playing is None and not runner.is_alive()
+    heard, _ = soundfile.read(heard_path, dtype="float32", always_2d=True)
+    expected, _ = soundfile.read(io.BytesIO(stored), dtype="float32", always_2d=True)
+    assert 2.0 * RATE < len(heard) < len(expected)
+    assert np.array_equal(heard, expected[: len(heard)]), "the show played other audio"

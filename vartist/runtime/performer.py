@@ -6,6 +6,11 @@ each avatar link the mouth pose for that instant (from :mod:`vartist.runtime.lip
 a section change, the section. Sending keeps going through instrumentals: VTube Studio lets go
 of a parameter that gets no data for a second.
 
+A song comes from a :class:`SongSource`: a finished one (:class:`FinishedSong`) or one the
+service is still rendering, whose audio and timeline arrive as each section is mastered. The
+writer waits for audio that has not arrived yet (the sink's clock waits with it), and the stage
+loop picks up the timeline whenever it grows.
+
 Avatar links are plug-ins (``vartist.avatars`` entry points) found through :data:`avatar_links`;
 the runtime never imports one.
 """
@@ -211,6 +216,56 @@ class Performance:
     duration: float = 0.0
 
 
+class SongSource(Protocol):
+    """A song to perform: audio that can be read block by block (perhaps while it is still
+    being made) and its timeline as far as it is known."""
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
+
+    @property
+    def frames(self) -> int:
+        """Length of the whole song, known before all of it has arrived."""
+
+    def read(self, start: int, count: int, stop: threading.Event) -> npt.NDArray[np.float32]:
+        """Frames ``start`` onwards, ``(n, channels)``, at most ``count`` of them, waiting until
+        some are there; fewer than asked (even none) only when ``stop`` is set or the song
+        cannot go on."""
+
+    def timeline(self) -> tuple[int, Timeline]:
+        """The timeline so far, with a number that changes whenever it grows."""
+
+
+class FinishedSong:
+    """A song whose audio and timeline are all here."""
+
+    def __init__(self, audio: Audio, timeline: Timeline) -> None:
+        self._samples = audio.samples.T
+        self._audio = audio
+        self._timeline = timeline
+
+    @property
+    def sample_rate(self) -> int:
+        return self._audio.sample_rate
+
+    @property
+    def channels(self) -> int:
+        return self._audio.channels
+
+    @property
+    def frames(self) -> int:
+        return self._audio.frames
+
+    def read(self, start: int, count: int, stop: threading.Event) -> npt.NDArray[np.float32]:
+        return np.ascontiguousarray(self._samples[start : start + count])
+
+    def timeline(self) -> tuple[int, Timeline]:
+        return 0, self._timeline
+
+
 class Performer:
     """Plays one song at a time on ``sink`` and drives ``links`` from its timeline."""
 
@@ -225,24 +280,29 @@ class Performer:
     def perform(
         self, audio: Audio, timeline: Timeline, title: str = "", requester: str = ""
     ) -> Performance:
-        return asyncio.run(self.perform_async(audio, timeline, title, requester))
+        return self.perform_source(FinishedSong(audio, timeline), title, requester)
+
+    def perform_source(
+        self, source: SongSource, title: str = "", requester: str = ""
+    ) -> Performance:
+        return asyncio.run(self.perform_async(source, title, requester))
 
     async def perform_async(
-        self, audio: Audio, timeline: Timeline, title: str = "", requester: str = ""
+        self, source: SongSource, title: str = "", requester: str = ""
     ) -> Performance:
-        track = mouth_track(timeline, audio.duration)
-        sections = [(e.start, e.text) for e in timeline.of("section")]
-        self.sink.start(audio.sample_rate, audio.channels)  # a bad --audio-out fails at once
+        duration = source.frames / source.sample_rate
+        self.sink.start(source.sample_rate, source.channels)  # a bad --audio-out fails at once
         try:
             for link in self.links:
                 await link.connect()
         except BaseException:
             self.sink.close()
             raise
-        performance = Performance(duration=audio.duration)
+        performance = Performance(duration=duration)
+        _, timeline = source.timeline()
         await self._each(performance, "begin_song", title, requester, timeline)
         writer = threading.Thread(
-            target=self._play, args=(audio, performance), name="audio-out", daemon=True
+            target=self._play, args=(source, performance), name="audio-out", daemon=True
         )
         # A full garbage collection walks every object in the process (a rendered song, the
         # libraries) and can stall the stage loop for a third of a second; objects that exist
@@ -251,7 +311,7 @@ class Performer:
         gc.freeze()
         writer.start()
         try:
-            await self._drive(track, sections, performance, writer)
+            await self._drive(source, performance)
         finally:
             gc.unfreeze()
             self._stop.set()
@@ -263,42 +323,50 @@ class Performer:
                     log.debug("closing %s: %s", link.name, exc)
         return performance
 
-    def _play(self, audio: Audio, performance: Performance) -> None:
-        samples = audio.samples.T
+    def _play(self, source: SongSource, performance: Performance) -> None:
         performance.started_at = time.monotonic()
+        played = 0
         try:
-            for start in range(0, audio.frames, BLOCK_FRAMES):
-                if self._stop.is_set():
-                    break
-                self.sink.write(np.ascontiguousarray(samples[start : start + BLOCK_FRAMES]))
+            while played < source.frames and not self._stop.is_set():
+                block = source.read(played, BLOCK_FRAMES, self._stop)
+                if len(block) == 0:
+                    break  # stopped, or the song ended early (its render failed)
+                self.sink.write(block)
+                played += len(block)
             # let the listener hear the last block before the clock stops
-            while not self._stop.is_set() and self.sink.position() < audio.duration - 1e-3:
+            while (
+                not self._stop.is_set()
+                and self.sink.position() < played / source.sample_rate - 1e-3
+            ):
                 time.sleep(0.005)
         finally:
             self.sink.close()
             self._stop.set()
 
-    async def _drive(
-        self,
-        track: MouthTrack,
-        sections: list[tuple[float, str]],
-        performance: Performance,
-        writer: threading.Thread,
-    ) -> None:
+    async def _drive(self, source: SongSource, performance: Performance) -> None:
         pumps = [_LinkPump(link, performance) for link in self.links]
         tasks = [asyncio.create_task(pump.run(), name=f"link-{pump.link.name}") for pump in pumps]
         period = 1.0 / FRAME_RATE_HZ
-        next_section = 0
+        duration = source.frames / source.sample_rate
+        version: int | None = None
+        track: MouthTrack | None = None
+        sections: list[tuple[float, str]] = []
+        entered = 0.0  # sections starting before this have been entered
         tick = time.monotonic()
         try:
             while not self._stop.is_set():
+                latest, timeline = source.timeline()
+                if latest != version or track is None:  # the timeline grew: redraw the mouth
+                    version = latest
+                    track = mouth_track(timeline, duration)
+                    sections = [(e.start, e.text) for e in timeline.of("section")]
                 position = self.sink.position()
-                while next_section < len(sections) and sections[next_section][0] <= position:
-                    label = sections[next_section][1]
-                    performance.sections.append((position, label))
-                    for pump in pumps:
-                        pump.offer_section(label.split()[0], label)
-                    next_section += 1
+                for start, label in sections:
+                    if entered <= start <= position:
+                        performance.sections.append((position, label))
+                        for pump in pumps:
+                            pump.offer_section(label.split()[0], label)
+                entered = max(entered, position + 1e-9)
                 pose = track.at(position)
                 performance.poses.append(SentPose(time.monotonic(), position))
                 for pump in pumps:

@@ -24,17 +24,23 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from vartist.audio import Audio
+from vartist.composer.score import Score
 from vartist.errors import StorageError, VartistError
 from vartist.persona import persona_from_dict
 from vartist.runtime.library import Job, Library
 from vartist.runtime.library.streams import StreamInfo, StreamWriter
 from vartist.runtime.pipeline import AudioChunk, Pipeline, SongPlan
 from vartist.runtime.song import Song
+from vartist.voice import build_timeline
+from vartist.voice.types import SungPhoneme, VocalTake
 
 log = logging.getLogger("vartist.workers")
 
@@ -167,23 +173,40 @@ def render_job(library: Library, job: Job, worker: str, lease_seconds: float) ->
 
 
 def _render_streamed(library: Library, job: Job, pipeline: Pipeline) -> Song:
-    """Render the job's song, publishing its master to the library's stream files as each
-    section finishes, so listeners can start before the render ends."""
+    """Render the job's song, publishing its master and its timeline to the library's stream
+    files as each section finishes, so listeners can start before the render ends."""
     writer: StreamWriter | None = None
+    score: Score | None = None
+    sung: list[SungPhoneme] = []
     try:
         for event in pipeline.stream(job.request):
             if isinstance(event, SongPlan):
+                score = event.score
                 info = StreamInfo(event.sample_rate, 2, event.frames, event.score.title)
-                writer = library.streams.start(job.request_id, info)
+                writer = library.streams.start(job.request_id, info, _timeline(score, sung))
             elif isinstance(event, AudioChunk):
-                if writer is not None:
-                    writer.write(event.start, event.samples)
+                if writer is None or score is None:
+                    continue
+                # the timeline first: whoever has a chunk's audio can find its phonemes
+                sung.extend(event.phonemes)
+                until = event.end / writer.info.sample_rate
+                writer.write_timeline(_timeline(score, sung), until)
+                writer.write(event.start, event.samples)
             else:
                 return event
     finally:
         if writer is not None:
             writer.close()
     raise AssertionError("a song stream ended without its song")
+
+
+_NO_AUDIO = Audio(np.zeros((1, 0), np.float32), 48_000)
+
+
+def _timeline(score: Score, sung: list[SungPhoneme]) -> list[dict[str, Any]]:
+    """The song's timeline events as far as ``sung`` goes, ready for JSON."""
+    timeline = build_timeline(score, VocalTake(_NO_AUDIO, tuple(sung), ""))
+    return [asdict(event) for event in timeline.events]
 
 
 def _one_line(exc: BaseException) -> str:

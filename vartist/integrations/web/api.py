@@ -74,6 +74,16 @@ class RequestIn(BaseModel):
     )
 
 
+class TimelineOut(BaseModel):
+    title: str
+    duration: float
+    """Seconds of the whole song."""
+    complete: bool
+    until: float
+    """Phonemes are final up to here (seconds); everything from the score is final at once."""
+    events: list[dict[str, Any]]
+
+
 class RequestCreated(BaseModel):
     id: str
     state: str
@@ -338,6 +348,33 @@ def create_app(service: Service, token: str | None = None) -> Any:
         for a finished request it is the stored song.wav. 409 when it failed or was
         cancelled before any audio."""
         return await _stream_response(request_id, request)
+
+    @app.get("/api/requests/{request_id}/timeline", responses=ERRORS)
+    def request_timeline(request_id: RequestId) -> TimelineOut:
+        """The song's timeline (sections, lines, words, syllables, phonemes, beats) as far as
+        it is sung: while the request renders, phonemes are final up to ``until`` seconds;
+        ``complete`` once the song is stored. 409 before the song is composed."""
+        library = service.library
+        status = library.status(request_id)
+        published = library.streams.timeline(request_id)
+        info = library.streams.info(request_id)
+        if published is not None and info is not None:
+            return TimelineOut(
+                title=info.title, duration=info.frames / info.sample_rate, complete=False,
+                until=published["until"], events=published["events"],
+            )  # fmt: skip
+        if status.state in ("done", "delivered") and status.song_id:
+            path = library.song_file(status.song_id, "song.json")
+            document = json.loads(path.read_text(encoding="utf-8"))
+            duration = library.song(status.song_id).duration
+            return TimelineOut(
+                title=str(document["title"]), duration=duration, complete=True,
+                until=duration, events=document["timeline"],
+            )  # fmt: skip
+        raise NotReadyError(
+            f"request {request_id} is {status.state} and has no timeline yet; "
+            "try again once it renders"
+        )
 
     @app.get(
         "/api/songs/{song_id}/stream",

@@ -21,9 +21,14 @@ class ApiClient:
         self.server = server.rstrip("/")
         self.token = token
 
-    def _call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, raw: bool = False
+    def open(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> Any:
+        """Send a call and return the open response (a file-like object; close it)."""
         data = json.dumps(body).encode() if body is not None else None
         try:
             request = urllib.request.Request(f"{self.server}{path}", data=data, method=method)
@@ -37,9 +42,7 @@ class ApiClient:
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-                content = response.read()
-                return content if raw else json.loads(content or b"null")
+            return urllib.request.urlopen(request, timeout=timeout or TIMEOUT_SECONDS)
         except urllib.error.HTTPError as exc:
             try:
                 message = json.loads(exc.read()).get("error") or exc.reason
@@ -51,6 +54,16 @@ class ApiClient:
             raise ApiError(
                 f"cannot reach {self.server} ({reason}); is `vartist serve` running there?"
             ) from None
+
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, raw: bool = False
+    ) -> Any:
+        with self.open(method, path, body) as response:
+            try:
+                content = response.read()
+                return content if raw else json.loads(content or b"null")
+            except (OSError, ValueError) as exc:
+                raise ApiError(f"{self.server} sent a broken answer ({exc})") from None
 
     def get(self, path: str) -> Any:
         return self._call("GET", path)

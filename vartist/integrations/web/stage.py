@@ -1,8 +1,10 @@
-"""The show: the service's finished songs, performed in order, run from a panel.
+"""The show: the service's songs, performed in order as they render, run from a panel.
 
 `vartist perform --queue` follows a running `vartist serve` over its HTTP API: it takes the
-oldest finished song, downloads its files, performs it (avatar, overlay, audio out), and marks
-the request delivered on the ``stage`` channel, then the next. The stage panel, a local page,
+oldest song that is rendering or finished, plays it from the service's stream (so a song starts
+as soon as its first section is mastered, while the rest renders), moves the avatar with the
+timeline as it arrives, and marks the request delivered on the ``stage`` channel, then the
+next. The stage panel, a local page,
 shows what plays and what waits, and lets the streamer skip the song, cancel a request or stop
 the show.
 """
@@ -10,24 +12,21 @@ the show.
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 from vartist.errors import VartistError
 from vartist.integrations.web.client import ApiClient
+from vartist.integrations.web.streamed import StreamedSong
 from vartist.runtime.performer import AudioSink, AvatarLink, Performer
-from vartist.runtime.stage_files import read_song_for_stage
 
 log = logging.getLogger("vartist.stage")
 
 POLL_SECONDS = 1.0
-SONG_FILES = ("song.json", "song.wav")
 
 
 @dataclass
@@ -40,7 +39,8 @@ class NowPlaying:
 
 
 class StageShow:
-    """Performs the service's finished songs one after another until :meth:`stop`."""
+    """Performs the service's songs one after another, each from its stream, until
+    :meth:`stop`."""
 
     def __init__(
         self,
@@ -49,7 +49,7 @@ class StageShow:
         links: Callable[[], list[AvatarLink]],
         approval: bool = False,
     ) -> None:
-        """``approval``: a finished song waits for the streamer's Approve in the panel."""
+        """``approval``: a song waits for the streamer's Approve in the panel."""
         self.client = client
         self.approval = approval
         self.approved: set[str] = set()
@@ -88,8 +88,11 @@ class StageShow:
             self.play_next.insert(0, request_id)
 
     def _next_song(self) -> dict[str, Any] | None:
-        ready = self.client.get("/api/requests?state=done&oldest_first=true&limit=200")
-        ready = [r for r in ready if r.get("song_id")]  # a song deleted from the library
+        ready = self.client.get(
+            "/api/requests?state=rendering&state=done&oldest_first=true&limit=200"
+        )
+        # a done request without a song_id had its song deleted from the library
+        ready = [r for r in ready if r["state"] == "rendering" or r.get("song_id")]
         if self.approval:
             ready = [r for r in ready if r["id"] in self.approved]
         with self._lock:
@@ -154,14 +157,14 @@ class StageShow:
             self._perform_request(request)
 
     def _perform_request(self, request: dict[str, Any]) -> None:
-        song_id = request["song_id"]
         try:
-            with tempfile.TemporaryDirectory(prefix="vartist-stage-") as folder:
-                for name in SONG_FILES:
-                    content = self.client.get_bytes(f"/api/songs/{song_id}/files/{name}")
-                    Path(folder, name).write_bytes(content)
-                staged = read_song_for_stage(Path(folder))
-        except (VartistError, OSError) as exc:
+            song = StreamedSong(self.client, request["id"])
+        except VartistError as exc:
+            if request["state"] == "rendering":
+                # its render failed or was cancelled before any audio: nothing to set aside
+                log.info("request %s cannot be streamed yet: %s", request["id"], exc)
+                self._stopped.wait(POLL_SECONDS)
+                return
             # one song the show cannot fetch or read must not stop the show: it is set aside
             log.warning("request %s cannot be played: %s", request["id"], exc)
             self.client.post(
@@ -174,10 +177,13 @@ class StageShow:
         with self._lock:
             self._performer = performer
             self.now_playing = NowPlaying(
-                request["id"], staged.title, requester, staged.audio.duration, time.monotonic()
-            )
+                request["id"], song.title, requester, song.frames / song.sample_rate,
+                time.monotonic(),
+            )  # fmt: skip
         try:
-            performer.perform(staged.audio, staged.timeline, staged.title, requester)
+            with song:
+                performer.perform_source(song, song.title, requester)
+                complete = song.arrived == song.frames
         finally:
             with self._lock:
                 self._performer = None
@@ -187,10 +193,26 @@ class StageShow:
             how = "skipped"
         elif self._stopped.is_set():
             how = "stopped"
-        self.client.post(
-            f"/api/requests/{request['id']}/delivered", {"channel": "stage", "target": how}
-        )
+        elif not complete:
+            return  # the render died mid-song; it is rendered again and played when it is done
+        self._deliver(request["id"], how)
         self.performed.append(request["id"])
+
+    def _deliver(self, request_id: str, how: str) -> None:
+        """Mark the request delivered to the stage once its song is stored (a song streamed
+        while it rendered may still be on its way into the library)."""
+        while True:
+            try:
+                self.client.post(
+                    f"/api/requests/{request_id}/delivered", {"channel": "stage", "target": how}
+                )
+                return
+            except VartistError as exc:
+                state = self.client.get(f"/api/requests/{request_id}")["state"]
+                if state != "rendering":
+                    log.warning("request %s: %s", request_id, exc)
+                    return
+                time.sleep(POLL_SECONDS / 4)
 
 
 PANEL_COOKIE = "vartist_panel"

@@ -4,7 +4,9 @@ When a worker has the song's plan it writes ``streams/<request id>.json`` (rate,
 frames, title), then writes each chunk of the master into ``streams/<request id>.pcm`` at its
 place: 24-bit little-endian PCM, interleaved, the very bytes ``song.wav``'s data chunk will
 hold. A reader follows the file as it grows and sends the WAV header first, since the length
-is known from the plan.
+is known from the plan. Before each chunk's audio the worker replaces
+``streams/<request id>.timeline.json`` with the song's timeline as far as it is sung, so the
+stage can move the avatar's mouth to audio it has just received.
 
 Renders are deterministic, so a render retried after its worker died writes the same bytes
 at the same places again: chunks go in with ``pwrite`` at their own offsets and the file is
@@ -22,6 +24,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -96,13 +99,19 @@ class StreamFiles:
     def audio_path(self, request_id: str) -> Path:
         return self.root / f"{request_id}.pcm"
 
-    def start(self, request_id: str, info: StreamInfo) -> StreamWriter:
-        """Open (or, for a retried render, reopen) the stream of ``request_id``."""
+    def start(
+        self, request_id: str, info: StreamInfo, timeline: list[dict[str, Any]]
+    ) -> StreamWriter:
+        """Open (or, for a retried render, reopen) the stream of ``request_id``, with the
+        timeline known before any audio (everything the score decides). The plan is written
+        last: once a reader finds it, the audio and the timeline files are there too."""
         self.root.mkdir(parents=True, exist_ok=True)
+        writer = StreamWriter(self, request_id, info)
+        writer.write_timeline(timeline, 0.0)
         staged = self.root / f".{request_id}.{os.getpid()}.json"
         staged.write_text(json.dumps(info.__dict__), encoding="utf-8")
         os.replace(staged, self.info_path(request_id))
-        return StreamWriter(self.audio_path(request_id), info)
+        return writer
 
     def info(self, request_id: str) -> StreamInfo | None:
         """The stream's plan, or None while there is none (not started, or already gone)."""
@@ -112,6 +121,18 @@ class StreamFiles:
             return None
         return StreamInfo(**data)
 
+    def timeline_path(self, request_id: str) -> Path:
+        return self.root / f"{request_id}.timeline.json"
+
+    def timeline(self, request_id: str) -> dict[str, Any] | None:
+        """``{"until": seconds, "events": [...]}``: the timeline as far as it is final, or
+        None while there is none."""
+        try:
+            data = json.loads(self.timeline_path(request_id).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        return dict(data)
+
     def open_audio(self, request_id: str) -> int | None:
         """A read-only descriptor of the stream's audio, or None when there is none."""
         try:
@@ -120,16 +141,25 @@ class StreamFiles:
             return None
 
     def remove(self, request_id: str) -> None:
-        for path in (self.audio_path(request_id), self.info_path(request_id)):
+        paths = (self.audio_path(request_id), self.info_path(request_id))
+        for path in (*paths, self.timeline_path(request_id)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
 
 class StreamWriter:
-    def __init__(self, path: Path, info: StreamInfo) -> None:
+    def __init__(self, files: StreamFiles, request_id: str, info: StreamInfo) -> None:
         self.info = info
+        self._files = files
+        self._request_id = request_id
         # no O_TRUNC: a retried render rewrites the same bytes over the same places
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        self._fd = os.open(files.audio_path(request_id), os.O_WRONLY | os.O_CREAT, 0o644)
+
+    def write_timeline(self, events: list[dict[str, Any]], until: float) -> None:
+        """Replace the published timeline with ``events``, final up to ``until`` seconds."""
+        staged = self._files.root / f".{self._request_id}.{os.getpid()}.timeline.json"
+        staged.write_text(json.dumps({"until": until, "events": events}), encoding="utf-8")
+        os.replace(staged, self._files.timeline_path(self._request_id))
 
     def write(self, start_frame: int, samples: npt.NDArray[np.float32]) -> None:
         """Write ``samples`` (channels × n) as frames ``start_frame`` onwards."""
