@@ -78,7 +78,9 @@ def first_audio_over_http(persona: Path, requests: int) -> list[float]:
                     started = time.monotonic()
                     request_id = client.post("/api/requests", json=body).json()["id"]
                     received = 0
-                    with client.stream("GET", f"/api/requests/{request_id}/stream") as stream:
+                    with client.stream(
+                        "GET", f"/api/requests/{request_id}/stream?wait=true"
+                    ) as stream:
                         for piece in stream.iter_bytes():
                             received += len(piece)
                             if received > STREAM_HEADER_BYTES:

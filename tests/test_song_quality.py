@@ -8,12 +8,14 @@ where the audio can be measured instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.measure import PitchTrack, cents, integrated_loudness, track_pitch, true_peak_dbtp
+from vartist.audio import Audio
 from vartist.composer.score import Score, VocalNote
 from vartist.composer.theory import chord_tones
 from vartist.persona import Persona, load_persona
@@ -30,14 +32,33 @@ PROMPT = "the lights of a harbour town at night"
 
 
 _cache: dict[tuple[str, int], tuple[Song, PitchTrack]] = {}
+_vocal_over_band: dict[tuple[str, int], float] = {}
 
 
 def render(path: Path, seed: int) -> tuple[Song, PitchTrack]:
     key = (path.stem, seed)
     if key not in _cache:
-        song = Pipeline(load_persona(path)).render(SongRequest(PROMPT, seed=seed))
+        song = Pipeline(load_persona(path), keep_stems=True).render(SongRequest(PROMPT, seed=seed))
+        _vocal_over_band[key] = vocal_over_band_lu(song)
+        song = replace(song, stems={})  # a few hundred MB per song: keep only the measure
         _cache[key] = (song, track_pitch(song.take.audio))
     return _cache[key]
+
+
+def vocal_over_band_lu(song: Song) -> float:
+    """Loudness of the vocal stem over the band's, both measured by pyloudnorm over the
+    stretches where the score has the vocal singing."""
+    rate = song.master.sample_rate
+    singing = np.zeros(song.master.frames, bool)
+    for note in song.score.vocal:
+        start, end = _note_seconds(song.score, note)
+        singing[round(start * rate) : round(end * rate)] = True
+    vocal = song.stems["vocals"].samples
+    band = sum(audio.samples for name, audio in song.stems.items() if name != "vocals")
+    assert isinstance(band, np.ndarray)
+    return integrated_loudness(Audio(vocal[:, singing], rate)) - integrated_loudness(
+        Audio(band[:, singing], rate)
+    )
 
 
 CASES = [pytest.param(path, seed, id=f"{path.stem}-{seed}") for path in PERSONAS for seed in SEEDS]
@@ -47,6 +68,7 @@ CASES = [pytest.param(path, seed, id=f"{path.stem}-{seed}") for path in PERSONAS
 def _forget_renders() -> Iterator[None]:
     yield
     _cache.clear()
+    _vocal_over_band.clear()
 
 
 def _note_seconds(score: Score, note: VocalNote) -> tuple[float, float]:
@@ -168,6 +190,12 @@ def test_master_hits_loudness_and_true_peak_and_never_clips(path: Path, seed: in
     assert true_peak_dbtp(song.master) <= persona.mix.true_peak_dbtp + 0.05
     assert np.max(np.abs(song.master.samples)) < 1.0
     assert 90.0 <= song.duration <= 300.0
+
+
+@pytest.mark.parametrize(("path", "seed"), CASES)
+def test_the_vocal_sits_3_to_6_lu_over_the_band_while_it_sings(path: Path, seed: int) -> None:
+    render(path, seed)
+    assert 3.0 <= _vocal_over_band[(path.stem, seed)] <= 6.0
 
 
 def test_same_seed_gives_the_same_song_bit_for_bit() -> None:

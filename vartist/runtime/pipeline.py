@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +48,12 @@ LEAD_BEATS = 1.0
 before the beat."""
 TAIL_SECONDS = 3.0
 """… and on past its end, so release tails, reverb and echoes carry into the next section."""
+MAX_UNIT_BARS = 8
+"""Longest stretch rendered in one go; a longer section is cut into several."""
+FIRST_UNIT_BARS = 4
+"""Until the first sung unit, units are at most this long, so singing is heard soon."""
+CUT_REST_BEATS = 0.25
+"""A section is cut only at a bar line the vocal rests this long before."""
 _PLANNING_SHARE = 0.02
 """Fraction of a render that writing and composing take, for progress."""
 
@@ -67,7 +74,7 @@ class AudioChunk:
     """The next stretch of the finished master, in order; chunks join sample for sample."""
 
     section: int
-    """Index of the section whose render made this chunk final."""
+    """Index of the section whose render (or part of it) made this chunk final."""
     label: str
     start: int
     """First sample of the chunk in the master."""
@@ -85,22 +92,90 @@ SongEvent = SongPlan | AudioChunk | Song
 """What :meth:`Pipeline.stream` yields: a plan, the master chunk by chunk, then the song."""
 
 
-def section_score(score: Score, index: int, vocal: Sequence[VocalNote]) -> Score:
-    """The part of ``score`` that section ``index`` plays, starting :data:`LEAD_BEATS` before
-    it and running :data:`TAIL_SECONDS` past its end: its vocal notes (``vocal``) and every
-    part's notes that start in it, moved so the section starts at beat :data:`LEAD_BEATS`."""
-    span = score.sections[index]
-    shift = LEAD_BEATS - span.start
+@dataclass(frozen=True)
+class RenderUnit:
+    """One stretch of the song rendered in one go: a section, or part of a long one."""
+
+    section: int
+    """Index of the section it belongs to."""
+    start: float
+    end: float
+    """Beats from the start of the song."""
+    vocal: tuple[VocalNote, ...]
+    """The vocal notes that start in it (a melisma note stays with its syllable)."""
+
+
+def render_units(score: Score) -> list[RenderUnit]:
+    """The song cut into units of at most :data:`MAX_UNIT_BARS` bars (the first sung unit and
+    everything before it at most :data:`FIRST_UNIT_BARS`, so singing is heard soon), each
+    section cut only at a bar line that falls in a rest of the vocal, so no phrase is split."""
+    bar = float(score.beats_per_bar)
+    ordered = sorted(score.vocal, key=lambda n: n.start)
+    units: list[RenderUnit] = []
+    sung_yet = False
+    for index, span in enumerate(score.sections):
+        notes = [n for n in ordered if _owner(score, n, ordered) == index]
+        start = span.start
+        while True:
+            limit = (FIRST_UNIT_BARS if not sung_yet else MAX_UNIT_BARS) * bar
+            cut = _cut_before(start + limit, start, span.end, notes, bar)
+            mine = tuple(n for n in notes if start <= _head_start(n, ordered) < cut)
+            units.append(RenderUnit(index, start, cut, mine))
+            sung_yet = sung_yet or bool(mine)
+            if cut >= span.end - 1e-9:
+                break
+            start = cut
+    return units
+
+
+def _head_start(note: VocalNote, ordered: Sequence[VocalNote]) -> float:
+    """Where the syllable a note sings starts: a melisma note belongs with its first note."""
+    if not note.melisma:
+        return note.start
+    position = ordered.index(note)
+    while position > 0 and ordered[position].melisma:
+        position -= 1
+    return ordered[position].start
+
+
+def _owner(score: Score, note: VocalNote, ordered: Sequence[VocalNote]) -> int:
+    starts = [span.start for span in score.sections]
+    return max(0, bisect.bisect_right(starts, _head_start(note, ordered) + 1e-9) - 1)
+
+
+def _cut_before(
+    wanted: float, start: float, end: float, notes: Sequence[VocalNote], bar: float
+) -> float:
+    """The last bar line after ``start`` and at or before ``wanted`` where no vocal note
+    sounds within :data:`CUT_REST_BEATS` before it; the section's end when there is none or
+    ``wanted`` reaches it."""
+    if wanted >= end - 1e-9:
+        return end
+    line = start + math.floor((wanted - start) / bar + 1e-9) * bar
+    while line > start + 1e-9:
+        quiet = all(n.end <= line - CUT_REST_BEATS or n.start >= line for n in notes)
+        if quiet:
+            return line
+        line -= bar
+    return end
+
+
+def unit_score(score: Score, unit: RenderUnit) -> Score:
+    """What ``unit`` plays, starting :data:`LEAD_BEATS` before it and running
+    :data:`TAIL_SECONDS` past its end: its vocal notes and every part's notes that start in it,
+    moved so the unit starts at beat :data:`LEAD_BEATS`."""
+    span = score.sections[unit.section]
+    shift = LEAD_BEATS - unit.start
     tail_beats = TAIL_SECONDS / score.seconds_per_beat
-    window_end = span.end + tail_beats
+    window_end = unit.end + tail_beats
 
     def inside(note: Note) -> bool:
-        return span.start <= note.start < span.end
+        return unit.start <= note.start < unit.end
 
     return replace(
         score,
-        sections=(replace(span, start=LEAD_BEATS, duration=span.duration + tail_beats),),
-        vocal=tuple(replace(note, start=note.start + shift) for note in vocal),
+        sections=(replace(span, start=LEAD_BEATS, duration=unit.end - unit.start + tail_beats),),
+        vocal=tuple(replace(note, start=note.start + shift) for note in unit.vocal),
         parts=tuple(
             replace(
                 part,
@@ -111,22 +186,9 @@ def section_score(score: Score, index: int, vocal: Sequence[VocalNote]) -> Score
         chords=tuple(
             replace(chord, start=chord.start + shift)
             for chord in score.chords
-            if chord.end > span.start - LEAD_BEATS and chord.start < window_end
+            if chord.end > unit.start - LEAD_BEATS and chord.start < window_end
         ),
     )
-
-
-def vocal_by_section(score: Score) -> list[list[VocalNote]]:
-    """The score's vocal notes grouped by the section each starts in; a melisma note stays
-    with the syllable it continues."""
-    starts = [span.start for span in score.sections]
-    groups: list[list[VocalNote]] = [[] for _ in score.sections]
-    current = 0
-    for note in sorted(score.vocal, key=lambda n: n.start):
-        if not note.melisma:
-            current = max(0, bisect.bisect_right(starts, note.start + 1e-9) - 1)
-        groups[current].append(note)
-    return groups
 
 
 # Packages whose versions decide the bits of a song; recorded in its provenance.
@@ -223,8 +285,8 @@ class Pipeline:
 
     def stream(self, request: SongRequest) -> Iterator[SongEvent]:
         """Render ``request`` and hand on what is ready as soon as it is: a :class:`SongPlan`,
-        then the master in :class:`AudioChunk` s, in order, one or more per section, then the
-        finished :class:`Song`."""
+        then the master in :class:`AudioChunk` s, in order, one per :class:`RenderUnit` (a
+        section or part of a long one), then the finished :class:`Song`."""
         timings = _Timings()  # local, so concurrent renders keep their own
         lyrics_rng, compose_rng, sing_rng, band_rng, _, _ = (
             np.random.default_rng(s)
@@ -240,7 +302,7 @@ class Pipeline:
         frames = round(score.duration_seconds * MASTER_RATE)
         yield SongPlan(lyrics, score, MASTER_RATE, frames)
 
-        # one number per stage, and each section's stream seeded by it and the section's index
+        # one number per stage, and each unit's stream seeded by it and the unit's index
         sing_base, band_base = int(sing_rng.integers(2**63)), int(band_rng.integers(2**63))
         vocal: Audio | None = None  # the whole take, at the singer's rate, made on first use
         mixdown = np.zeros((2, frames), np.float32)
@@ -248,22 +310,22 @@ class Pipeline:
         stems: dict[str, npt.NDArray[np.float32]] = {}
         phonemes: list[SungPhoneme] = []
         lead_seconds = score.seconds(LEAD_BEATS)
-        starts = [score.seconds(span.start) for span in score.sections]
-        lengths = [score.seconds(span.duration) for span in score.sections]
+        units = render_units(score)
+        starts = [score.seconds(unit.start) for unit in units]
         targets = section_loudness_targets(
-            [(span.kind, length) for span, length in zip(score.sections, lengths, strict=True)],
+            [(score.sections[u.section].kind, score.seconds(u.end - u.start)) for u in units],
             persona.mix.loudness_lufs,
         )
         mastering = StreamingMaster(persona.mix)
-        vocals = vocal_by_section(score)
         pushed = 0
         engine = "none"
-        for index, span in enumerate(score.sections):
+        for index, unit in enumerate(units):
+            label = score.sections[unit.section].label
             self._progress(
-                span.label,
+                label,
                 _PLANNING_SHARE + (1 - _PLANNING_SHARE) * starts[index] / score.duration_seconds,
             )
-            part = section_score(score, index, vocals[index])
+            part = unit_score(score, unit)
             offset_seconds = starts[index] - lead_seconds
             with timings.stage("sing"):
                 take = self._singer.sing(part, np.random.default_rng([sing_base, index]))
@@ -285,7 +347,7 @@ class Pipeline:
                 if vocal is None:
                     length = round(score.duration_seconds * voice.sample_rate)
                     vocal = Audio(np.zeros((1, length), np.float32), voice.sample_rate)
-                voice.require_rate(vocal.sample_rate, "the singer's take of each section")
+                voice.require_rate(vocal.sample_rate, "the singer's take of each unit")
                 _add_at(vocal.samples, voice.samples, round(offset_seconds * vocal.sample_rate))
             sung = tuple(
                 replace(p, start=p.start + offset_seconds, end=p.end + offset_seconds)
@@ -293,7 +355,7 @@ class Pipeline:
                 if p.end + offset_seconds > 0.0
             )
             phonemes.extend(sung)
-            last = index == len(score.sections) - 1
+            last = index == len(units) - 1
             final = (
                 frames
                 if last
@@ -304,7 +366,7 @@ class Pipeline:
                 finished = mastering.push(mixdown[:, pushed:final], targets[index], last=last)
                 master_out[:, start : start + finished.shape[1]] = finished
                 pushed = max(pushed, final)
-            yield AudioChunk(index, span.label, start, finished, sung)
+            yield AudioChunk(unit.section, label, start, finished, sung)
 
         report = mastering.report()
         result = MasterResult(

@@ -106,9 +106,10 @@ class GenreMix:
 
     drums_db: float = 0.0
     bass_db: float = 0.0
-    vocal_lift_db: float = 1.0
-    """How much louder the vocal is than the band playing under it (K-weighted, while the
-    vocal sings), in dB."""
+    vocal_lift_db: float = 4.5
+    """How much louder the dry vocal is set than the band playing under it (K-weighted, while
+    the vocal sings), in dB. A lead vocal that listeners can follow sits 3–6 LU over the band;
+    its reverb and echo add a little on top of this."""
     reverb_scale: float = 1.0
     duck_scale: float = 1.0
 
@@ -116,11 +117,11 @@ class GenreMix:
 GENRE_MIXES: Mapping[str, GenreMix] = MappingProxyType(
     {
         "pop": GenreMix(),
-        "ballad": GenreMix(drums_db=-2.0, vocal_lift_db=1.5, reverb_scale=1.3),
+        "ballad": GenreMix(drums_db=-2.0, vocal_lift_db=5.0, reverb_scale=1.3),
         "synthpop": GenreMix(drums_db=0.5, bass_db=0.5, duck_scale=1.5),
-        "rock": GenreMix(drums_db=1.0, bass_db=0.5, vocal_lift_db=0.5, reverb_scale=0.8),
-        "folk": GenreMix(drums_db=-2.0, vocal_lift_db=1.5, reverb_scale=1.1),
-        "lofi": GenreMix(drums_db=0.5, bass_db=1.0, vocal_lift_db=0.0, reverb_scale=0.9),
+        "rock": GenreMix(drums_db=1.0, bass_db=0.5, vocal_lift_db=4.0, reverb_scale=0.8),
+        "folk": GenreMix(drums_db=-2.0, vocal_lift_db=4.5, reverb_scale=1.1),
+        "lofi": GenreMix(drums_db=0.5, bass_db=1.0, vocal_lift_db=4.0, reverb_scale=0.9),
     }
 )
 """Genre leans; an unknown genre mixes like pop."""

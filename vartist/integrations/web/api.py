@@ -341,13 +341,17 @@ def create_app(service: Service, token: str | None = None) -> Any:
         response_class=StreamingResponse,
         responses={200: {"content": {"audio/wav": {}}}, **ERRORS},
     )
-    async def request_stream(request_id: RequestId, request: Request) -> Response:
+    async def request_stream(
+        request_id: RequestId,
+        request: Request,
+        wait: Annotated[bool, Query(description="Wait while the request is queued.")] = False,
+    ) -> Response:
         """The request's song as it renders: a 24-bit WAV whose header comes first (the length
         is known once the song is composed) and whose samples arrive as each section is
-        mastered, the same bytes as the finished song.wav's. Waits while the request is queued;
-        for a finished request it is the stored song.wav. 409 when it failed or was
-        cancelled before any audio."""
-        return await _stream_response(request_id, request)
+        mastered, the same bytes as the finished song.wav's. For a finished request it is the
+        stored song.wav. 409 while the request is queued (unless ``wait=true``), and when it
+        failed or was cancelled before any audio."""
+        return await _stream_response(request_id, request, wait)
 
     @app.get("/api/requests/{request_id}/timeline", responses=ERRORS)
     def request_timeline(request_id: RequestId) -> TimelineOut:
@@ -384,9 +388,9 @@ def create_app(service: Service, token: str | None = None) -> Any:
     async def song_stream(song_id: RequestId, request: Request) -> Response:
         """A stored song as a WAV stream (see ``/api/requests/{id}/stream``)."""
         info = await run_in_threadpool(service.library.song, song_id)
-        return await _stream_response(info.request_id, request)
+        return await _stream_response(info.request_id, request, wait=False)
 
-    async def _stream_response(request_id: str, request: Request) -> Response:
+    async def _stream_response(request_id: str, request: Request, wait: bool) -> Response:
         library = service.library
         while True:
             status = await run_in_threadpool(library.status, request_id)
@@ -400,6 +404,11 @@ def create_app(service: Service, token: str | None = None) -> Any:
             if status.state in ("failed", "cancelled"):
                 raise NotReadyError(
                     f"request {request_id} is {status.state}: it has no audio to stream"
+                )
+            if status.state != "rendering" and not wait:
+                raise NotReadyError(
+                    f"request {request_id} is {status.state}: its stream starts when it "
+                    "renders; try again then, or pass ?wait=true"
                 )
             if await request.is_disconnected():
                 return Response(status_code=204)
