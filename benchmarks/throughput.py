@@ -79,7 +79,7 @@ def first_audio_over_http(persona: Path, requests: int) -> list[float]:
                     request_id = client.post("/api/requests", json=body).json()["id"]
                     received = 0
                     with client.stream(
-                        "GET", f"/api/requests/{request_id}/stream?wait=true"
+                        "GET", f"/api/requests/{request_id}/stream?wait=5"
                     ) as stream:
                         for piece in stream.iter_bytes():
                             received += len(piece)

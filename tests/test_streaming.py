@@ -217,7 +217,7 @@ def test_the_service_streams_a_song_while_it_renders_and_it_equals_the_batch_son
             states_at_first_audio: list[str] = []
             submitted = time.monotonic()
             first_audio = None
-            with client.stream("GET", f"/api/requests/{request_id}/stream?wait=true") as stream:
+            with client.stream("GET", f"/api/requests/{request_id}/stream?wait=5") as stream:
                 assert stream.status_code == 200
                 assert stream.headers["content-type"] == "audio/wav"
                 for piece in stream.iter_bytes():

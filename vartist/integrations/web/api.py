@@ -42,6 +42,8 @@ EVENT_POLL_SECONDS = 0.5
 STREAM_POLL_SECONDS = 0.02
 """How often a stream looks for more audio: well inside one audio buffer."""
 STREAM_READ_BYTES = 1 << 18
+STREAM_MAX_WAIT_SECONDS = 5.0
+"""The longest a stream call waits for a queued request's render to start (a long poll)."""
 STREAM_STATE_CHECK_SECONDS = 1.0
 EVENT_KEEPALIVE_SECONDS = 15.0
 
@@ -344,13 +346,17 @@ def create_app(service: Service, token: str | None = None) -> Any:
     async def request_stream(
         request_id: RequestId,
         request: Request,
-        wait: Annotated[bool, Query(description="Wait while the request is queued.")] = False,
+        wait: Annotated[
+            float,
+            Query(ge=0, le=STREAM_MAX_WAIT_SECONDS, description="Seconds to wait while queued."),
+        ] = 0.0,
     ) -> Response:
         """The request's song as it renders: a 24-bit WAV whose header comes first (the length
         is known once the song is composed) and whose samples arrive as each section is
         mastered, the same bytes as the finished song.wav's. For a finished request it is the
-        stored song.wav. 409 while the request is queued (unless ``wait=true``), and when it
-        failed or was cancelled before any audio."""
+        stored song.wav. 409 while the request is queued (after waiting up to ``wait``
+        seconds for its render to start), and when it failed or was cancelled before any
+        audio."""
         return await _stream_response(request_id, request, wait)
 
     @app.get("/api/requests/{request_id}/timeline", responses=ERRORS)
@@ -388,10 +394,11 @@ def create_app(service: Service, token: str | None = None) -> Any:
     async def song_stream(song_id: RequestId, request: Request) -> Response:
         """A stored song as a WAV stream (see ``/api/requests/{id}/stream``)."""
         info = await run_in_threadpool(service.library.song, song_id)
-        return await _stream_response(info.request_id, request, wait=False)
+        return await _stream_response(info.request_id, request, wait=0.0)
 
-    async def _stream_response(request_id: str, request: Request, wait: bool) -> Response:
+    async def _stream_response(request_id: str, request: Request, wait: float) -> Response:
         library = service.library
+        give_up = time.monotonic() + wait
         while True:
             status = await run_in_threadpool(library.status, request_id)
             info = library.streams.info(request_id)
@@ -405,10 +412,11 @@ def create_app(service: Service, token: str | None = None) -> Any:
                 raise NotReadyError(
                     f"request {request_id} is {status.state}: it has no audio to stream"
                 )
-            if status.state != "rendering" and not wait:
+            if status.state != "rendering" and time.monotonic() >= give_up:
                 raise NotReadyError(
                     f"request {request_id} is {status.state}: its stream starts when it "
-                    "renders; try again then, or pass ?wait=true"
+                    f"renders; try again then (?wait=SECONDS waits up to "
+                    f"{STREAM_MAX_WAIT_SECONDS:.0f} s)"
                 )
             if await request.is_disconnected():
                 return Response(status_code=204)
