@@ -1,11 +1,13 @@
 """Lyrics: engines that write them, phonetics that make them singable.
 
-Importing this package registers the ``builtin`` lyric engine.
+Importing this package registers the ``builtin`` lyric engine and the ``transformers`` one
+(which imports torch only when it loads a model).
 """
 
 from vartist.lyrics.builtin import BuiltinLyricWriter
 from vartist.lyrics.engine import LyricWriter, LyricWriterFactory, lyric_engines
 from vartist.lyrics.errors import LyricsError
+from vartist.lyrics.lm_writer import TransformersLyricWriter
 from vartist.lyrics.parse import parse_lyrics
 from vartist.lyrics.phonetics import (
     count_syllables,
@@ -30,6 +32,7 @@ __all__ = [
     "Section",
     "SectionKind",
     "Syllable",
+    "TransformersLyricWriter",
     "Word",
     "check_script",
     "clean_line",

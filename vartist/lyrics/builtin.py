@@ -10,7 +10,6 @@ words whose rhyme keys really match. All choices come from the generator passed 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +27,7 @@ from vartist.lyrics.phonetics import (
     words_of,
 )
 from vartist.lyrics.phrasebook import PHRASEBOOKS, THING, Mood, PhraseBook, PromptVocabulary
+from vartist.lyrics.screening import banned_words, is_banned
 from vartist.lyrics.text import base_language, check_script, split_words
 from vartist.lyrics.types import Lyrics, Section, SectionKind
 from vartist.persona import Persona
@@ -229,7 +229,7 @@ def _singable_topics(
     for text in texts:
         for alternatives in extract_topics(text, prepared.book, prepared.language):
             for topic in alternatives:
-                if topic.lower() in seen or _is_banned(topic, banned):
+                if topic.lower() in seen or is_banned(topic, banned):
                     continue
                 count = count_syllables(topic, prepared.language)
                 if 0 < count <= MAX_TOPIC_SYLLABLES:
@@ -237,19 +237,6 @@ def _singable_topics(
                     topics.append((topic, count))
                     break
     return topics[:MAX_TOPICS]
-
-
-# ----------------------------------------------------------------------------------------------
-# Words to avoid
-
-
-def _banned_words(avoid: Iterable[str]) -> frozenset[str]:
-    return frozenset(w for entry in avoid for w in _lower_words(entry))
-
-
-def _is_banned(text: str, banned: frozenset[str]) -> bool:
-    # "love's" is still "love"
-    return any(w in banned or re.sub(r"'s$", "", w) in banned for w in _lower_words(text))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -308,12 +295,12 @@ class _SectionWriter:
         self.prepared = prepared
         self.rng = rng
         self.heads = {
-            mood: tuple(h for h in heads if not _is_banned(h.text.replace(THING, ""), banned))
+            mood: tuple(h for h in heads if not is_banned(h.text.replace(THING, ""), banned))
             for mood, heads in prepared.heads.items()
         }
-        self.tails = tuple(t for t in prepared.tails if not _is_banned(t.text, banned))
-        self.openers = tuple(o for o in prepared.openers if not _is_banned(o[0], banned))
-        self.things = tuple(t for t in prepared.things if not _is_banned(t[0], banned))
+        self.tails = tuple(t for t in prepared.tails if not is_banned(t.text, banned))
+        self.openers = tuple(o for o in prepared.openers if not is_banned(o[0], banned))
+        self.things = tuple(t for t in prepared.things if not is_banned(t[0], banned))
         by_key: dict[RhymeKey, list[_Tail]] = {}
         for tail in self.tails:
             by_key.setdefault(tail.key, []).append(tail)
@@ -515,7 +502,7 @@ class BuiltinLyricWriter:
                 "lyric engine for that language in the persona's lyrics.engine"
             )
         prepared = _prepare(language)
-        banned = _banned_words(persona.lyrics.avoid)
+        banned = banned_words(persona.lyrics.avoid, language)
         writer = _SectionWriter(prepared, banned, rng)
         prompt_topics = _singable_topics([request.prompt], prepared, banned)
         theme_topics = _singable_topics(persona.lyrics.themes, prepared, banned)

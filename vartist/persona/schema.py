@@ -79,6 +79,13 @@ class Style(_Section):
 class LyricsConfig(_Section):
     engine: Text = Field("builtin", description="Lyric engine: 'builtin' (offline) or a plug-in.")
     model: Text = Field("", description="Model for LM engines: a local path or a hub id.")
+    candidates: Annotated[int, Strict()] = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Lines an LM engine samples for each line of the song; more keep more of "
+        "the model's lines (the rest are the builtin writer's) at more time per song.",
+    )
     themes: list[Text] = Field(
         default_factory=list, description="Subjects the artist returns to; they steer the lyrics."
     )
@@ -99,7 +106,34 @@ class VoiceConfig(_Section):
     engine: Text = Field(
         "builtin", description="Singer: 'builtin' (embedded, no weights) or a plug-in."
     )
-    model: Text = Field("", description="Model for neural singers: a local path or a hub id.")
+    model: Text = Field(
+        "",
+        description="Model for neural singers: a local checkpoint path or a model name; for "
+        "'coqui', a VITS checkpoint (.pth) or a Coqui name like 'tts_models/en/ljspeech/vits'.",
+    )
+    config: Text = Field(
+        "",
+        description="The model's config.json, for a local checkpoint (a Coqui model name "
+        "brings its own).",
+    )
+    speaker: Text = Field(
+        "", description="Speaker of a multi-speaker model, by the name the model gives it."
+    )
+    device: Text = Field(
+        "auto", description="Where a neural singer runs: 'auto' (CUDA when present), 'cpu', 'cuda'."
+    )
+    licence: Text = Field(
+        "",
+        description="Licence of the voice model, as its publisher states it, like 'CC-BY-4.0' "
+        "or 'CC-BY-NC-4.0'; recorded in song.json and the WAV tags. A non-commercial licence "
+        "stops commercial publishing.",
+    )
+    consent: Text = Field(
+        "",
+        description="Consent of the person whose voice the model learnt: who agreed, to what, "
+        "and where it is recorded (like 'Jane Doe, signed release for commercial songs, "
+        "2025-03-01'). Needed, with the licence, to publish a neural voice commercially.",
+    )
     range: tuple[Text, Text] = Field(
         ("A3", "E5"), description="Lowest and highest note the artist sings, like ['A3', 'E5']."
     )

@@ -460,6 +460,9 @@ def write_song_files(song: Song, folder: Path, stems: bool = False) -> list[str]
     from vartist.studio.files import write_wav
 
     tags = {"title": song.title, "artist": song.persona.name, "comment": "AI-generated"}
+    if song.persona.voice.licence:
+        # whoever receives the file alone must still see what the voice's licence allows
+        tags["voice licence"] = song.persona.voice.licence
     write_wav(song.master, folder / "song.wav", tags)
     write_midi(song.score, folder / "song.mid")
     write_lrc(song.timeline, folder / "song.lrc", song.title, song.persona.name)

@@ -13,3 +13,15 @@ class UnsingableScoreError(VoiceError):
 
 class UnknownVisemeError(VoiceError):
     """A viseme name that is not one of the known classes."""
+
+
+class VoiceModelError(VoiceError):
+    """A neural singer's model cannot be found, loaded or used as the persona asks."""
+
+
+class NeuralExtraMissingError(VoiceError):
+    """A neural singer needs the ``vartist[neural]`` extra, which is not installed."""
+
+
+class VoiceLicenceError(VoiceError):
+    """The voice's licence or its owner's consent does not allow what was asked."""

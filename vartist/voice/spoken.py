@@ -8,13 +8,19 @@ word costs nothing more.
 espeak-ng keeps hidden state between utterances (see :mod:`vartist.lyrics.espeak_native`), so a
 song's words are spoken together in one fresh process: the same words give the same speech no
 matter what was spoken before, which keeps the singer a pure function of its score.
+
+The speaking voice is pluggable (:class:`SpeakingVoice`): the builtin singer speaks with
+espeak-ng (:class:`EspeakVoice`), the coqui singer with a VITS model
+(:mod:`vartist.voice.coqui`); both hand on :class:`RawWord` s with their phonemes located, and
+everything after that is shared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -71,7 +77,7 @@ class SpokenWord:
 
 @dataclass(frozen=True)
 class RawWord:
-    """espeak-ng's speech for one word and where its phonemes start and end (samples)."""
+    """A voice's speech for one word and where its phonemes start and end (samples)."""
 
     samples: npt.NDArray[np.float64]
     sample_rate: int
@@ -79,7 +85,43 @@ class RawWord:
     syllable_starts: tuple[int, ...]
 
 
-class SpeakingVoice:
+@dataclass(frozen=True)
+class WordToSpeak:
+    """One distinct word of a song, as a speaking voice is asked to say it."""
+
+    syllables: tuple[tuple[str, ...], ...]
+    """Each syllable's espeak-ng phoneme mnemonics."""
+    nuclei: tuple[int, ...]
+    """Index of each syllable's vowel (its nucleus) in its phonemes."""
+    text: str
+    """The word as written, for voices that read letters."""
+    held_seconds: tuple[float, ...]
+    """How long each syllable's vowel is sung at most in this song; a voice that can be told
+    how long to say a sound may hold the vowel that long (espeak-ng cannot)."""
+
+
+class SpeakingVoice(Protocol):
+    """Says a song's words and analyses them into envelopes for the WORLD singer."""
+
+    @property
+    def output_rate(self) -> int:
+        """The rate the singer synthesises at."""
+        ...
+
+    def speak(self, words: Sequence[WordToSpeak]) -> list[RawWord]:
+        """Speak the words, in order; the same words give the same speech."""
+        ...
+
+    def synthesis_fft_size(self, speech_rate: int) -> int:
+        """WORLD's FFT size for synthesis from envelopes this voice analysed."""
+        ...
+
+    def analyse(self, raw: RawWord) -> SpokenWord:
+        """WORLD envelope of one spoken word; must be safe to run in threads."""
+        ...
+
+
+class EspeakVoice:
     """espeak-ng in one language on a constant F0, feeding WORLD analysis."""
 
     def __init__(
@@ -94,9 +136,10 @@ class SpeakingVoice:
         self.formant_shift = formant_shift
         self.output_rate = output_rate
 
-    def speak(self, words: Sequence[Sequence[Sequence[str]]]) -> list[RawWord]:
-        """Speak words, each given as its syllables' phonemes, all in one fresh espeak-ng."""
-        flat_words = [[p for syllable in word for p in syllable] for word in words]
+    def speak(self, words: Sequence[WordToSpeak]) -> list[RawWord]:
+        """Speak words by their syllables' phonemes, all in one fresh espeak-ng."""
+        syllables = [word.syllables for word in words]
+        flat_words = [[p for syllable in word for p in syllable] for word in syllables]
         # '|' keeps neighbouring mnemonics apart ('a' + 'I' must not become 'aI')
         spoken = speak_in_fresh_process(
             ["|".join(flat) for flat in flat_words],
@@ -105,44 +148,63 @@ class SpeakingVoice:
             words_per_minute=WORDS_PER_MINUTE,
         )
         raw = []
-        for word, flat, speech in zip(words, flat_words, spoken, strict=True):
+        for word, flat, speech in zip(syllables, flat_words, spoken, strict=True):
             spans = align_phoneme_events(flat, speech.phoneme_starts, speech.samples.size)
             starts = tuple(np.cumsum([0] + [len(s) for s in word[:-1]]).tolist())
             raw.append(RawWord(speech.samples, speech.sample_rate, tuple(spans), starts))
         return raw
 
     def synthesis_fft_size(self, speech_rate: int) -> int:
-        return _analysis_fft_size(speech_rate, self.source_f0) // SYNTHESIS_FFT_DIVISOR
+        return analysis_fft_size(speech_rate, self.source_f0) // SYNTHESIS_FFT_DIVISOR
 
     def analyse(self, raw: RawWord) -> SpokenWord:
         """WORLD envelope of a spoken word. Pure numpy and pyworld: safe to run in threads."""
-        rate = raw.sample_rate
-        hop = rate * FRAME_SECONDS
-        analysis_fft = _analysis_fft_size(rate, self.source_f0)
-        first = int(np.floor(raw.phoneme_samples[0][0] / hop))
-        last = max(first + 1, int(np.ceil(raw.phoneme_samples[-1][1] / hop)))
-        positions = np.arange(first, last) * FRAME_SECONDS
-        f0 = np.full(positions.size, self.source_f0)
-        x = raw.samples if raw.samples.size else np.zeros(int(hop) * 2)
-        spectrum = pw.cheaptrick(x, f0, positions, rate, fft_size=analysis_fft)
-        warp = _formant_warp(
+        analysis_fft = analysis_fft_size(raw.sample_rate, self.source_f0)
+        return analyse_word(
+            raw,
+            lambda x, positions: np.full(positions.size, self.source_f0),
+            analysis_fft,
             self.formant_shift,
-            (rate, analysis_fft),
-            (self.output_rate, analysis_fft // SYNTHESIS_FFT_DIVISOR),
+            self.output_rate,
         )
-        frames = tuple(
-            (
-                int(np.clip(round(start / hop) - first, 0, last - first)),
-                int(np.clip(round(end / hop) - first, 0, last - first)),
-            )
-            for start, end in raw.phoneme_samples
-        )
-        return SpokenWord(warp.apply(spectrum), frames, raw.syllable_starts)
 
 
-def _analysis_fft_size(rate: int, source_f0: float) -> int:
+F0Track = Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], npt.NDArray[np.float64]]
+"""The F0 of speech ``x`` at ``positions`` (seconds), 0 where unvoiced."""
+
+
+def analyse_word(
+    raw: RawWord, f0_of: F0Track, analysis_fft: int, formant_shift: float, output_rate: int
+) -> SpokenWord:
+    """WORLD envelope of a spoken word on the singer's frame grid, formants warped and the
+    envelope resampled for synthesis at ``output_rate``; phonemes located in frames."""
+    rate = raw.sample_rate
+    hop = rate * FRAME_SECONDS
+    first = int(np.floor(raw.phoneme_samples[0][0] / hop))
+    last = max(first + 1, int(np.ceil(raw.phoneme_samples[-1][1] / hop)))
+    positions = np.asarray(np.arange(first, last) * FRAME_SECONDS, dtype=np.float64)
+    x = raw.samples if raw.samples.size else np.zeros(int(hop) * 2)
+    f0 = f0_of(x, positions)
+    spectrum = pw.cheaptrick(x, f0, positions, rate, fft_size=analysis_fft)
+    warp = _formant_warp(
+        formant_shift,
+        (rate, analysis_fft),
+        (output_rate, analysis_fft // SYNTHESIS_FFT_DIVISOR),
+    )
+    frames = tuple(
+        (
+            int(np.clip(round(start / hop) - first, 0, last - first)),
+            int(np.clip(round(end / hop) - first, 0, last - first)),
+        )
+        for start, end in raw.phoneme_samples
+    )
+    return SpokenWord(warp.apply(spectrum), frames, raw.syllable_starts)
+
+
+def analysis_fft_size(rate: int, lowest_f0: float) -> int:
+    """CheapTrick's FFT size for speech at ``rate`` whose F0 never falls below ``lowest_f0``."""
     # CheapTrick's window spans three periods of the source F0 and must fit the FFT
-    return int(pw.get_cheaptrick_fft_size(rate, 0.95 * source_f0))
+    return int(pw.get_cheaptrick_fft_size(rate, 0.95 * lowest_f0))
 
 
 class _FormantWarp:
