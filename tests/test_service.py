@@ -300,12 +300,14 @@ def test_a_killed_embedded_service_finishes_every_request_after_a_restart(
     args += ["--data-dir", str(tmp_path / "data")]
     base = f"http://127.0.0.1:{port}"
     first = Served(args).start()
-    wait_healthy(base)
     with httpx.Client(base_url=base, timeout=30) as client:
-        ids = [submit(client, f"fan{n % 3}", key=f"k{n}") for n in range(6)]
-        _rendering_worker(client, ids)
-        children = first.children()
-        first.kill()
+        try:
+            wait_healthy(base)
+            ids = [submit(client, f"fan{n % 3}", key=f"k{n}") for n in range(6)]
+            _rendering_worker(client, ids)
+            children = first.children()
+        finally:
+            first.kill()  # also when the test fails early: no service may outlive it
         for child in children:  # the workers follow their parent (parent-death signal)
             deadline = time.monotonic() + 10
             while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:

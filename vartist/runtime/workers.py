@@ -35,7 +35,7 @@ from vartist.audio import Audio
 from vartist.composer.score import Score
 from vartist.errors import StorageError, VartistError
 from vartist.persona import persona_from_dict
-from vartist.runtime.library import Job, Library
+from vartist.runtime.library import Job, Library, NotFoundError
 from vartist.runtime.library.streams import StreamInfo, StreamWriter
 from vartist.runtime.pipeline import AudioChunk, Pipeline, SongPlan
 from vartist.runtime.song import Song
@@ -48,6 +48,8 @@ WAKE_TASK = "vartist.render_next"
 LEASE_SECONDS = 30.0
 """A worker that has not renewed its claim for this long is presumed dead."""
 RECONCILE_SECONDS = 2.0
+ENDED_OR_STORED = ("done", "delivered", "failed", "cancelled")
+"""States after which a request's stream files serve nobody."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,22 @@ class RenderQueue:
         """Return dead workers' requests to the queue and top the wake-ups up to the ready
         requests (wake-ups lost with a Redis restart come back here)."""
         self.library.reclaim_stale()
+        self.sweep_streams()
         missing = self.library.ready_count() - self.pending()
         if missing > 0:
             self.wake(missing)
+
+    def sweep_streams(self) -> None:
+        """Remove the stream files of requests that ended while no worker held them, so no
+        worker removed them: failed here after their worker crashed too often, or cancelled
+        while queued for a retry. A queued request keeps its files: its retry rewrites them."""
+        for request_id in self.library.streams.request_ids():
+            try:
+                state = self.library.status(request_id).state
+            except NotFoundError:
+                state = None
+            if state is None or state in ENDED_OR_STORED:
+                self.library.streams.remove(request_id)
 
     def _render_next(self) -> str | None:
         job = self.library.claim(self.worker_name, self.settings.lease_seconds)

@@ -29,7 +29,7 @@ from scipy import signal
 
 from vartist.audio import MASTER_RATE, db_to_gain, gain_to_db
 from vartist.persona.schema import MixConfig
-from vartist.studio.errors import SilentMixError
+from vartist.studio.errors import SilentMixError, StudioError
 from vartist.studio.loudness import (
     _lufs,
     k_weighted_block_power,
@@ -96,6 +96,10 @@ class _OnePole:
         self._state = state
 
 
+class NonFiniteMixError(StudioError):
+    """A chunk handed to the streaming master holds NaN or infinite samples."""
+
+
 @dataclass(frozen=True)
 class StreamReport:
     """What the whole streamed master reached."""
@@ -144,12 +148,22 @@ class StreamingMaster:
             raise RuntimeError("this master has already been flushed")
         if mix.ndim != 2 or mix.shape[0] != 2:
             raise ValueError(f"the master takes stereo chunks shaped (2, n), got {mix.shape}")
-        limited = np.empty_like(mix, dtype=np.float32)
-        for channel in range(2):
-            limited[channel], self._filter_state[channel] = signal.sosfilt(
-                self._sections, mix[channel], zi=self._filter_state[channel]
+        if not np.isfinite(mix).all():
+            # NaN or inf would pass the limiter (every comparison with NaN is false) and reach
+            # the listener; the meters would then call the song silent
+            where = int(np.flatnonzero(~np.isfinite(mix).all(axis=0))[0])
+            raise NonFiniteMixError(
+                f"the mixdown holds NaN or infinite samples (the first at sample {where} of "
+                f"this chunk, {(self._emitted + self._pending.shape[1] + where) / MASTER_RATE:.3f} s "
+                "into the song); an instrument or the vocal rendered garbage"
             )
-        self._pending = np.concatenate([self._pending, limited], axis=1)
+        if mix.shape[1]:  # scipy's sosfilt refuses an empty signal when given a state
+            limited = np.empty_like(mix, dtype=np.float32)
+            for channel in range(2):
+                limited[channel], self._filter_state[channel] = signal.sosfilt(
+                    self._sections, mix[channel], zi=self._filter_state[channel]
+                )
+            self._pending = np.concatenate([self._pending, limited], axis=1)
         pending_frames = self._pending.shape[1]
         if last:
             final = pending_frames

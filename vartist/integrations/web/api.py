@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import asdict
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request
@@ -45,6 +46,10 @@ STREAM_READ_BYTES = 1 << 18
 STREAM_MAX_WAIT_SECONDS = 5.0
 """The longest a stream call waits for a queued request's render to start (a long poll)."""
 STREAM_STATE_CHECK_SECONDS = 1.0
+FINISHED_STATES = ("done", "delivered")
+"""States of a request whose song is stored (unless it was deleted since)."""
+ENDED_STATES = ("failed", "cancelled")
+"""States of a request that will never have a song."""
 EVENT_KEEPALIVE_SECONDS = 15.0
 
 Scope = MutableMapping[str, Any]
@@ -366,20 +371,26 @@ def create_app(service: Service, token: str | None = None) -> Any:
         ``complete`` once the song is stored. 409 before the song is composed."""
         library = service.library
         status = library.status(request_id)
+        # the state first: stream files a crash left behind must not outlive the request
+        if status.state in FINISHED_STATES:
+            path = _stored_file(status, "song.json")
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:  # deleted between the look-up and the read
+                raise NotFoundError(f"request {request_id}'s song was just deleted") from None
+            duration = library.song(_song_id(status)).duration
+            return TimelineOut(
+                title=str(document["title"]), duration=duration, complete=True,
+                until=duration, events=document["timeline"],
+            )  # fmt: skip
+        if status.state in ENDED_STATES:
+            raise NotReadyError(f"request {request_id} is {status.state}: it has no timeline")
         published = library.streams.timeline(request_id)
         info = library.streams.info(request_id)
         if published is not None and info is not None:
             return TimelineOut(
                 title=info.title, duration=info.frames / info.sample_rate, complete=False,
                 until=published["until"], events=published["events"],
-            )  # fmt: skip
-        if status.state in ("done", "delivered") and status.song_id:
-            path = library.song_file(status.song_id, "song.json")
-            document = json.loads(path.read_text(encoding="utf-8"))
-            duration = library.song(status.song_id).duration
-            return TimelineOut(
-                title=str(document["title"]), duration=duration, complete=True,
-                until=duration, events=document["timeline"],
             )  # fmt: skip
         raise NotReadyError(
             f"request {request_id} is {status.state} and has no timeline yet; "
@@ -401,17 +412,19 @@ def create_app(service: Service, token: str | None = None) -> Any:
         give_up = time.monotonic() + wait
         while True:
             status = await run_in_threadpool(library.status, request_id)
+            # the state first: a finished request plays its stored song, an ended one nothing,
+            # whatever stream files a crashed worker left behind
+            if status.state in FINISHED_STATES:
+                path = await run_in_threadpool(_stored_file, status, "song.wav")
+                return FileResponse(path, media_type="audio/wav")
+            if status.state in ENDED_STATES:
+                raise NotReadyError(
+                    f"request {request_id} is {status.state}: it has no audio to stream"
+                )
             info = library.streams.info(request_id)
             handle = library.streams.open_audio(request_id) if info else None
             if info is not None and handle is not None:
                 return StreamingResponse(_follow(request_id, handle, info), media_type="audio/wav")
-            if status.state == "done" and status.song_id:
-                path = await run_in_threadpool(library.song_file, status.song_id, "song.wav")
-                return FileResponse(path, media_type="audio/wav")
-            if status.state in ("failed", "cancelled"):
-                raise NotReadyError(
-                    f"request {request_id} is {status.state}: it has no audio to stream"
-                )
             if status.state != "rendering" and time.monotonic() >= give_up:
                 raise NotReadyError(
                     f"request {request_id} is {status.state}: its stream starts when it "
@@ -421,6 +434,21 @@ def create_app(service: Service, token: str | None = None) -> Any:
             if await request.is_disconnected():
                 return Response(status_code=204)
             await asyncio.sleep(STREAM_POLL_SECONDS)
+
+    def _song_id(status: RequestStatus) -> str:
+        """The song of a finished request; 404 once it is deleted."""
+        if status.song_id is None:
+            raise NotFoundError(
+                f"request {status.id} is {status.state} but its song was deleted "
+                "(`vartist library delete`); submit the request again for a new one"
+            )
+        return status.song_id
+
+    def _stored_file(status: RequestStatus, name: str) -> FilePath:
+        path = service.library.song_file(_song_id(status), name)
+        if not path.is_file():  # deleted after the look-up: FileResponse would fail with 500
+            raise NotFoundError(f"request {status.id}'s song was just deleted")
+        return path
 
     async def _follow(request_id: str, handle: int, info: StreamInfo) -> AsyncIterator[bytes]:
         """The WAV header, then the stream file's bytes as the render writes them."""
@@ -437,7 +465,7 @@ def create_app(service: Service, token: str | None = None) -> Any:
                 if time.monotonic() - checked > STREAM_STATE_CHECK_SECONDS:
                     checked = time.monotonic()
                     state = (await run_in_threadpool(service.library.status, request_id)).state
-                    if state in ("failed", "cancelled"):
+                    if state in ENDED_STATES:
                         return  # the client sees the body end short of the header's length
                 await asyncio.sleep(STREAM_POLL_SECONDS)
         finally:

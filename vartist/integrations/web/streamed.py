@@ -8,6 +8,7 @@ it is complete. For a finished song both answer at once, so the stage plays ever
 
 from __future__ import annotations
 
+import http.client
 import logging
 import struct
 import threading
@@ -27,6 +28,16 @@ READ_BYTES = 6 * 8192
 TIMELINE_POLL_SECONDS = 0.25
 STREAM_TIMEOUT_SECONDS = 120.0
 """How long the stream may go quiet (a render waiting for a worker) before the song gives up."""
+
+
+MAX_STREAM_SECONDS = 20 * 60.0
+"""The longest song the stage accepts (the composer writes a few minutes): the buffer for the
+whole song is allocated from the header's length, so a header that claims hours (or the
+0xFFFFFFFF of a WAV of unknown length) is refused rather than allocated."""
+MAX_EXTRA_CHUNK_BYTES = 1 << 16
+"""The largest chunk other than the data the header may carry (a LIST tag, a fact chunk)."""
+WAVE_FORMAT_PCM = 1
+WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 
 class StreamFormatError(VartistError):
@@ -55,12 +66,31 @@ def read_wav_header(stream: BinaryIO) -> tuple[int, int, int]:
         if name == b"data":
             if not channels:
                 raise StreamFormatError("the song's stream has no format chunk before its data")
-            return rate, channels, size // (channels * 3)
+            frames = size // (channels * 3)
+            if frames > MAX_STREAM_SECONDS * rate:
+                raise StreamFormatError(
+                    f"the song's stream claims {frames / rate:.0f} s of audio; the stage plays "
+                    f"songs up to {MAX_STREAM_SECONDS:.0f} s"
+                )
+            return rate, channels, frames
+        if size > MAX_EXTRA_CHUNK_BYTES:
+            raise StreamFormatError(
+                f"the song's stream has a {size}-byte {name!r} chunk before its audio"
+            )
         body = _read_exactly(stream, size + (size & 1))
         if name == b"fmt ":
-            _, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
-            if bits != 24:
-                raise StreamFormatError(f"the song's stream is {bits}-bit; the stage plays 24-bit")
+            if size < 16:
+                raise StreamFormatError(f"the song's stream has a {size}-byte format chunk")
+            tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+            if tag not in (WAVE_FORMAT_PCM, WAVE_FORMAT_EXTENSIBLE) or bits != 24:
+                raise StreamFormatError(
+                    f"the song's stream is format {tag} at {bits} bits; the stage plays 24-bit PCM"
+                )
+            if not 1 <= channels <= 2 or not 8_000 <= rate <= 192_000:
+                raise StreamFormatError(
+                    f"the song's stream has {channels} channel(s) at {rate} Hz; the stage "
+                    "plays mono or stereo at 8 to 192 kHz"
+                )
 
 
 def decode_pcm24(data: bytes, channels: int) -> npt.NDArray[np.float32]:
@@ -157,7 +187,9 @@ class StreamedSong:
                 with self._changed:
                     self._arrived += count
                     self._changed.notify_all()
-        except (OSError, ValueError, AttributeError) as exc:  # a closed or broken connection
+        except (OSError, ValueError, AttributeError, http.client.HTTPException) as exc:
+            # a closed or broken connection: a server that died mid-song ends its chunked
+            # body without the last chunk, which http.client reports as IncompleteRead
             if not self._closed.is_set():
                 log.warning("the stream of %s broke off: %s", self.request_id, exc)
         finally:

@@ -12,7 +12,9 @@ Renders are deterministic, so a render retried after its worker died writes the 
 at the same places again: chunks go in with ``pwrite`` at their own offsets and the file is
 never truncated, so its length always marks a prefix that is final, and a reader waiting at
 its offset simply carries on. When the song is stored (or the request fails) the worker removes
-both files; a reader that already has the file open reads on to the end.
+both files; a reader that already has the file open reads on to the end. Files of requests
+that ended while no worker held them (failed by the reconciler after crashes, cancelled while
+queued for a retry) are swept by the reconciler (:meth:`RenderQueue.sweep_streams`).
 """
 
 from __future__ import annotations
@@ -107,10 +109,12 @@ class StreamFiles:
         last: once a reader finds it, the audio and the timeline files are there too."""
         self.root.mkdir(parents=True, exist_ok=True)
         writer = StreamWriter(self, request_id, info)
-        writer.write_timeline(timeline, 0.0)
-        staged = self.root / f".{request_id}.{os.getpid()}.json"
-        staged.write_text(json.dumps(info.__dict__), encoding="utf-8")
-        os.replace(staged, self.info_path(request_id))
+        try:
+            writer.write_timeline(timeline, 0.0)
+            _replace_text(self.info_path(request_id), json.dumps(info.__dict__))
+        except BaseException:
+            writer.close()  # a full disk must not leak the descriptor into every retry
+            raise
         return writer
 
     def info(self, request_id: str) -> StreamInfo | None:
@@ -140,6 +144,14 @@ class StreamFiles:
         except FileNotFoundError:
             return None
 
+    def request_ids(self) -> set[str]:
+        """The requests that have stream files here (staged files being written aside)."""
+        try:
+            names = [path.name for path in self.root.iterdir()]
+        except FileNotFoundError:
+            return set()
+        return {name.split(".", 1)[0] for name in names if not name.startswith(".")}
+
     def remove(self, request_id: str) -> None:
         paths = (self.audio_path(request_id), self.info_path(request_id))
         for path in (*paths, self.timeline_path(request_id)):
@@ -157,9 +169,8 @@ class StreamWriter:
 
     def write_timeline(self, events: list[dict[str, Any]], until: float) -> None:
         """Replace the published timeline with ``events``, final up to ``until`` seconds."""
-        staged = self._files.root / f".{self._request_id}.{os.getpid()}.timeline.json"
-        staged.write_text(json.dumps({"until": until, "events": events}), encoding="utf-8")
-        os.replace(staged, self._files.timeline_path(self._request_id))
+        document = json.dumps({"until": until, "events": events})
+        _replace_text(self._files.timeline_path(self._request_id), document)
 
     def write(self, start_frame: int, samples: npt.NDArray[np.float32]) -> None:
         """Write ``samples`` (channels × n) as frames ``start_frame`` onwards."""
@@ -177,3 +188,16 @@ class StreamWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` at once (readers see the old file or the new one); a
+    write that fails half way (a full disk) leaves no staged file behind."""
+    staged = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            staged.unlink()
+        raise
