@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 
 from tests.servers import PostgresServer
 from vartist.errors import VartistError
+from vartist.lyrics.screening import blocklist
 from vartist.persona import Persona, default_persona
 from vartist.request import RequestError, SongRequest
 from vartist.runtime import Pipeline, Song
@@ -110,6 +111,10 @@ def test_screening_and_the_per_requester_limit(library: Library, persona: Person
     )
     with pytest.raises(RequestError, match="war"):
         library.submit(NewRequest("a song about war", "fan"), picky)
+    library.submit(NewRequest("a song about an award", "fan"), picky)  # words, not letters
+    blocked = sorted(blocklist(persona.language))[0]
+    with pytest.raises(RequestError, match="does not sing about"):
+        library.submit(NewRequest(f"a song about {blocked}", "fan"), persona)
     for _ in range(3):
         library.submit(NewRequest("rain", "greedy"), persona, limit=3)
     with pytest.raises(RequesterLimitError):

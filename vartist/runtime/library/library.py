@@ -695,16 +695,19 @@ def screen(new: NewRequest, persona: Persona, seed: int) -> SongRequest:
 
     The request must be a valid :class:`SongRequest` (length, encoding, seed) with a genre the
     composer knows and lyrics that parse, and must not ask for a word in the persona's
-    ``lyrics.avoid`` list.
+    ``lyrics.avoid`` list or the language's built-in blocklist.
     """
     from vartist.runtime.checks import check_request
 
     request = SongRequest(new.prompt, seed=seed, lyrics_text=new.lyrics, genre=new.genre)
     check_request(request, persona)
-    asked = f"{request.prompt} {request.lyrics_text or ''}".lower()
-    for word in persona.lyrics.avoid:
-        if word.strip() and word.lower() in asked:
-            raise RequestError(f"{persona.name} does not sing about {word!r}; ask for another song")
+    # the same screen every lyric engine applies to what it writes
+    from vartist.lyrics.screening import banned_word_in, banned_words
+
+    banned = banned_words(persona.lyrics.avoid, persona.language)
+    word = banned_word_in(f"{request.prompt} {request.lyrics_text or ''}", banned)
+    if word is not None:
+        raise RequestError(f"{persona.name} does not sing about {word!r}; ask for another song")
     if not new.requester.strip() or len(new.requester) > 200:
         raise RequestError("requester must be a name of 1 to 200 characters")
     return request
