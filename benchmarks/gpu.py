@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+from render import print_render  # noqa: E402  (benchmarks/ is the script's own folder)
+
 DEFAULT_LYRICS_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
 DEFAULT_VOICE_MODEL = "tts_models/en/ljspeech/vits"
 THREE_MINUTE_TEMPO = "style.tempo=[84,86]"
@@ -80,16 +83,7 @@ def main() -> int:
         torch.cuda.reset_peak_memory_stats()
         begun = time.perf_counter()
         song = pipeline.render(SongRequest(args.prompt, seed=args.seed + attempt))
-        total = time.perf_counter() - begun
-        length = song.duration
-        print(
-            f"\nrender {attempt + 1}: {song.title!r}, {length:.1f} s of song, {song.score.tempo:.0f} bpm"
-        )
-        print(f"{'stage':<10}{'seconds':>9}{'RTF':>9}")
-        for timing in song.timings:
-            print(f"{timing.stage:<10}{timing.seconds:>9.3f}{timing.seconds / length:>9.4f}")
-        print(f"{'total':<10}{total:>9.3f}{total / length:>9.4f}")
-        print(f"3-minute equivalent: {total * 180 / length:.2f} s")
+        print_render(attempt + 1, song, time.perf_counter() - begun)
         print(f"peak GPU memory: {torch.cuda.max_memory_allocated() / 2**20:.0f} MB")
     return 0
 

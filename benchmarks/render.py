@@ -16,6 +16,10 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vartist.runtime import Song
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def peak_rss_mb() -> float:
     # ru_maxrss is in kilobytes on Linux
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_render(number: int, song: Song, total: float) -> None:
+    """One render's table: seconds and real-time factor per stage, and in all."""
+    length = song.duration
+    print(f"\nrender {number}: {song.title!r}, {length:.1f} s of song, {song.score.tempo:.0f} bpm")
+    print(f"{'stage':<10}{'seconds':>9}{'RTF':>9}")
+    for timing in song.timings:
+        print(f"{timing.stage:<10}{timing.seconds:>9.3f}{timing.seconds / length:>9.4f}")
+    print(f"{'total':<10}{total:>9.3f}{total / length:>9.4f}")
+    print(f"3-minute equivalent: {total * 180 / length:.2f} s")
 
 
 def main() -> int:
@@ -54,16 +69,7 @@ def main() -> int:
     for attempt in range(args.repeat):
         begun = time.perf_counter()
         song = pipeline.render(SongRequest(args.prompt, seed=args.seed + attempt))
-        total = time.perf_counter() - begun
-        length = song.duration
-        print(
-            f"\nrender {attempt + 1}: {song.title!r}, {length:.1f} s of song, {song.score.tempo:.0f} bpm"
-        )
-        print(f"{'stage':<10}{'seconds':>9}{'RTF':>9}")
-        for timing in song.timings:
-            print(f"{timing.stage:<10}{timing.seconds:>9.3f}{timing.seconds / length:>9.4f}")
-        print(f"{'total':<10}{total:>9.3f}{total / length:>9.4f}")
-        print(f"3-minute equivalent: {total * 180 / length:.2f} s")
+        print_render(attempt + 1, song, time.perf_counter() - begun)
     print(f"\npeak RSS: {peak_rss_mb():.0f} MB")
     return 0
 

@@ -16,6 +16,7 @@ import pyworld
 from scipy import fft
 
 from vartist.audio import Audio
+from vartist.composer.score import Score, VocalNote
 from vartist.lyrics import espeak
 
 FRAME_SECONDS = 0.005
@@ -192,3 +193,26 @@ def wav_data_bytes(raw: bytes) -> bytes:
             return raw[position + 8 : position + 8 + size]
         position += 8 + size + (size & 1)
     raise AssertionError("the WAV file has no data chunk")
+
+
+def onset_errors_ms(score: Score, track: PitchTrack) -> npt.NDArray[np.float64]:
+    """How far (ms) each note's vowel arrives from the score, for notes that follow a rest or
+    leap: the first frame within 50 cents of the note with the level up to half the note's
+    own, from 150 ms before the note."""
+    deltas = []
+    previous: VocalNote | None = None
+    for note in score.vocal:
+        follows_rest = previous is None or note.start - previous.end >= 0.25
+        leaps = previous is not None and abs(note.pitch - previous.pitch) >= 2
+        start, end = score.seconds(note.start), score.seconds(note.end)
+        previous = note
+        if not (follows_rest or leaps) or end - start < 0.15:
+            continue
+        frames = track.frames_between(start - 0.15, end)
+        middle = track.frames_between(start + 0.3 * (end - start), end - 0.03)
+        level = np.median(track.rms[middle])
+        near = np.abs(cents(np.maximum(track.f0[frames], 1e-3), note.pitch)) < 50.0
+        arrived = frames[near & (track.rms[frames] >= 0.5 * level)]
+        if len(arrived):
+            deltas.append(track.times[arrived[0]] - start)
+    return np.abs(np.array(deltas, np.float64)) * 1000

@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.measure import PitchTrack, cents, integrated_loudness, track_pitch, true_peak_dbtp
+from tests.measure import (
+    PitchTrack,
+    cents,
+    integrated_loudness,
+    onset_errors_ms,
+    track_pitch,
+    true_peak_dbtp,
+)
 from vartist.audio import Audio
 from vartist.composer.score import Score, VocalNote
 from vartist.composer.theory import chord_tones
@@ -94,28 +101,10 @@ def test_sung_pitch_follows_the_score(path: Path, seed: int) -> None:
 
 @pytest.mark.parametrize(("path", "seed"), CASES)
 def test_note_onsets_land_within_40_ms(path: Path, seed: int) -> None:
-    """A note's onset is where its vowel arrives: F0 within 50 cents of the note and the level
-    up to half the note's own; measured for notes that change pitch or follow a rest."""
+    """A note's onset is where its vowel arrives (see :func:`onset_errors_ms`); measured for
+    notes that change pitch or follow a rest."""
     song, track = render(path, seed)
-    score = song.score
-    deltas = []
-    previous: VocalNote | None = None
-    for note in score.vocal:
-        follows_rest = previous is None or note.start - previous.end >= 0.25
-        leaps = previous is not None and abs(note.pitch - previous.pitch) >= 2
-        start, end = _note_seconds(score, note)
-        previous = note
-        if not (follows_rest or leaps) or end - start < 0.15:
-            continue
-        frames = track.frames_between(start - 0.15, end)
-        middle = track.frames_between(start + 0.3 * (end - start), end - 0.03)
-        level = np.median(track.rms[middle])
-        near = np.abs(cents(np.maximum(track.f0[frames], 1e-3), note.pitch)) < 50.0
-        loud = track.rms[frames] >= 0.5 * level
-        arrived = frames[near & loud]
-        if len(arrived):
-            deltas.append(track.times[arrived[0]] - start)
-    deltas_ms = np.abs(np.array(deltas)) * 1000
+    deltas_ms = onset_errors_ms(song.score, track)
     assert len(deltas_ms) > 20
     assert np.mean(deltas_ms <= 40.0) >= 0.9, f"onset errors ms: median {np.median(deltas_ms):.0f}"
     assert np.median(deltas_ms) <= 25.0
