@@ -116,7 +116,9 @@ def sung(tiny_vits: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory)
             name,
             "--stems",
             cwd=work,
-            env={"HF_HUB_OFFLINE": "1"},
+            # one torch thread: the tests run two at a time on two cores, and torch's own
+            # pool would starve the stage tests' 60 Hz loop next door
+            env={"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"},
         )
         assert result.returncode == 0, result.stderr
         outs.append(work / name)

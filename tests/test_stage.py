@@ -210,9 +210,11 @@ def test_a_whole_song_on_vtube_studio_and_vmc(
         f"VTube Studio restart, {applies[worst] - performance.started_at:.2f} s into the song"
     )
     # the VTube Studio crash must not hold VMC up (each link has its own task), nor may a
-    # garbage collection (the performer freezes the objects that predate the show)
+    # garbage collection (the performer freezes the objects that predate the show). The
+    # largest gap allows for a CI machine that runs two heavy tests on its two cores (one
+    # stall of 0.28 s was seen there); an avatar lets go of its input after a whole second.
     assert np.percentile(frame_gaps, 99) < 0.05
-    assert frame_gaps.max() < 0.2
+    assert frame_gaps.max() < 0.5
     assert {name for _, name, _ in vmc_receiver.values} == {"A", "I", "U", "E", "O"}
     assert len(vmc_receiver.values) == 5 * len(applies)
     assert all(0.0 <= weight <= 1.0 for _, _, weight in vmc_receiver.values)

