@@ -6,7 +6,8 @@ first audio of a streamed render.
 Each run starts a fresh service on SQLite, submits ``--songs`` whole-song requests from as many
 requesters at once, and times from the first submission to the last song stored.
 
-Time to first audio is measured twice, on an idle service with one worker: from the POST of a
+Time to first audio is measured twice, on an idle, warmed-up service with one worker: from the
+POST of a
 request to the first audio bytes (after the WAV header) of ``GET /api/requests/{id}/stream``,
 as a client hears it; and in-process, from ``Pipeline.stream()`` to its first chunk of audio and
 to its first chunk with singing in it. Target on 2 cores: first sung audio under 1.5 s.
@@ -30,6 +31,8 @@ from tests.servers import free_port  # noqa: E402
 from tests.test_service import Served, wait_all, wait_healthy  # noqa: E402
 
 STREAM_HEADER_BYTES = 44
+WORKER_WARM_UP_SECONDS = 5.0
+"""A worker renders a few seconds of song when it starts, before it takes requests."""
 
 
 def measure(workers: int, songs: int, persona: Path) -> None:
@@ -72,20 +75,24 @@ def first_audio_over_http(persona: Path, requests: int) -> list[float]:
         times = []
         try:
             wait_healthy(base)
+            time.sleep(WORKER_WARM_UP_SECONDS)  # a live show starts well after its service
             with httpx.Client(base_url=base, timeout=60) as client:
                 for n in range(requests):
                     body = {"prompt": f"stream {n}", "requester": "bench", "seed": 100 + n}
                     started = time.monotonic()
                     request_id = client.post("/api/requests", json=body).json()["id"]
                     received = 0
+                    first_audio = None
+                    # read to the end, as a listener does: the song is done when the body is
                     with client.stream(
                         "GET", f"/api/requests/{request_id}/stream?wait=5"
                     ) as stream:
                         for piece in stream.iter_bytes():
                             received += len(piece)
-                            if received > STREAM_HEADER_BYTES:
-                                times.append(time.monotonic() - started)
-                                break
+                            if first_audio is None and received > STREAM_HEADER_BYTES:
+                                first_audio = time.monotonic() - started
+                    assert first_audio is not None, (stream.status_code, received)
+                    times.append(first_audio)
                     wait_all(client, [request_id], 120)
         finally:
             service.stop()

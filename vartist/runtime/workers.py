@@ -247,8 +247,32 @@ def worker_main(settings: ServiceSettings, parent: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     library = settings.open_library()
     queue = RenderQueue(settings, library)
-    consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False)
+    # An idle SQLite consumer polls with a growing delay (Huey's default grows to 10 s): a
+    # song asked for after a quiet spell would wait that long to start. Polling the small
+    # queue table four times a second costs nothing; Redis wakes the consumer at once anyway.
+    consumer = queue.huey.create_consumer(
+        workers=1, worker_type="thread", periodic=False, max_delay=IDLE_POLL_SECONDS
+    )
+    _warm_up()
     consumer.run()
+
+
+def _warm_up() -> None:
+    """Render a few seconds of song before taking work: the first request then starts as fast
+    as any other (the imports, espeak-ng and the filter designs cost about a second once)."""
+    from vartist.persona import default_persona
+    from vartist.request import SongRequest
+
+    try:
+        Pipeline(default_persona()).render(
+            SongRequest("warm-up", seed=0, lyrics_text=WARM_UP_LYRICS)
+        )
+    except Exception:  # a worker that cannot warm up can still try real work
+        log.exception("the warm-up render failed")
+
+
+WARM_UP_LYRICS = "[verse]\nla la la\n"
+IDLE_POLL_SECONDS = 0.25
 
 
 @dataclass
