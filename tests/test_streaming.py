@@ -341,3 +341,18 @@ def test_the_show_starts_a_song_while_it_still_renders(nova_service: str, tmp_pa
     expected, _ = soundfile.read(io.BytesIO(stored), dtype="float32", always_2d=True)
     assert 2.0 * RATE < len(heard) < len(expected)
     assert np.array_equal(heard, expected[: len(heard)]), "the show played other audio"
+
+
+@pytest.mark.slow
+def test_a_request_after_a_quiet_spell_starts_at_once(nova_service: str) -> None:
+    """An idle worker keeps looking for work: a song asked for after 20 quiet seconds starts
+    rendering within a second, as the live show needs."""
+    with httpx.Client(base_url=nova_service, timeout=60) as client:
+        time.sleep(20.0)
+        asked = time.monotonic()
+        body = {"prompt": "quiet spell", "requester": "eve", "seed": 2}
+        request_id = client.post("/api/requests", json=body).json()["id"]
+        _wait_rendering(client, request_id)
+        waited = time.monotonic() - asked
+        wait_all(client, [request_id], 120)
+    assert waited < 1.0, f"the request waited {waited:.2f} s to start"

@@ -247,12 +247,7 @@ def worker_main(settings: ServiceSettings, parent: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     library = settings.open_library()
     queue = RenderQueue(settings, library)
-    # An idle SQLite consumer polls with a growing delay (Huey's default grows to 10 s): a
-    # song asked for after a quiet spell would wait that long to start. Polling the small
-    # queue table four times a second costs nothing; Redis wakes the consumer at once anyway.
-    consumer = queue.huey.create_consumer(
-        workers=1, worker_type="thread", periodic=False, max_delay=IDLE_POLL_SECONDS
-    )
+    consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False)
     _warm_up()
     consumer.run()
 
@@ -272,7 +267,6 @@ def _warm_up() -> None:
 
 
 WARM_UP_LYRICS = "[verse]\nla la la\n"
-IDLE_POLL_SECONDS = 0.25
 
 
 @dataclass
