@@ -29,7 +29,7 @@ from vartist.runtime.library import (
     NotReadyError,
     RequesterLimitError,
 )
-from vartist.runtime.library.models import SongRow
+from vartist.runtime.library.models import RequestRow, SongRow
 
 SHORT_LYRICS = "[verse]\nthe rain is on the window\n[chorus]\nhold on to me tonight\n"
 
@@ -296,3 +296,22 @@ def test_a_cancel_during_the_last_stage_leaves_no_song_and_only_songs_are_delive
     assert library.status(request_id).state == "cancelled"
     with pytest.raises(NotReadyError, match="cancelled"):
         library.mark_delivered(request_id, "stage", "x")
+
+
+def test_a_request_claimed_while_its_status_is_read_has_no_position(
+    library: Library, persona: Persona
+) -> None:
+    """The race behind a 500 seen under load on PostgreSQL: a status read finds the request
+    queued, a worker claims it, and the status's next statement (the queue order) no longer
+    holds it. The status must come out with no position rather than fail."""
+    request_id = ask(library, persona, "ann")
+    ask(library, persona, "bob")
+    with library._session() as session:
+        row = session.get(RequestRow, request_id)
+        assert row is not None and row.state == "queued"
+        while (job := library.claim("w", 30)) is not None and job.request_id != request_id:
+            pass  # another connection commits the claim in between
+        position = library._position(session, row)
+    # PostgreSQL's next statement sees the claim; SQLite's read snapshot still has it queued
+    assert position is None or position >= 0
+    assert library.status(request_id).state == "rendering"

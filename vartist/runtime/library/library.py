@@ -325,9 +325,11 @@ class Library:
             position = self._position(session, row) if row.state == "queued" else None
             return _status(row, requester, position)
 
-    def _position(self, session: Session, row: RequestRow) -> int:
+    def _position(self, session: Session, row: RequestRow) -> int | None:
         """Requests a worker takes before this one: round-robin between requesters, so it is
-        the number of requests ahead in the same "round" as this one, across requesters."""
+        the number of requests ahead in the same "round" as this one, across requesters. None
+        when a worker took it meanwhile: on PostgreSQL each statement sees the latest commits,
+        so the queue read here may no longer hold the row read a moment ago."""
         order = session.execute(
             select(RequestRow.id, RequestRow.requester_id, RequestRow.priority)
             .join(RequesterRow)
@@ -341,7 +343,7 @@ class Library:
             rounds[requester_id] = rank + 1
             keyed.append((-priority, rank, index, request_id))
         keyed.sort()
-        return next(i for i, entry in enumerate(keyed) if entry[3] == row.id)
+        return next((i for i, entry in enumerate(keyed) if entry[3] == row.id), None)
 
     def requests(
         self, states: tuple[str, ...] | None = None, limit: int = 100, oldest_first: bool = False
