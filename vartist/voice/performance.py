@@ -29,10 +29,12 @@ WordKey = tuple[tuple[str, ...], ...]
 # Consonant timing, in frames of FRAME_SECONDS.
 ONSET_MAX_AFTER_REST = 30
 """Onset consonants sung into a rest keep up to 150 ms, their spoken length or less."""
-ONSET_MAX_LEGATO = 16
-"""Onsets squeezed between notes are compressed to at most 80 ms."""
-ONSET_SHARE_OF_PREVIOUS = 0.25
-"""An onset may take at most this share of the previous note."""
+ONSET_MAX_LEGATO = 24
+"""Onsets squeezed between notes keep up to 120 ms: squeezed shorter, a cluster loses its
+first consonants to the listener (train heard as pain, cross as pause)."""
+ONSET_SHARE_OF_PREVIOUS = 0.4
+"""An onset may take at most this share of the previous note: a singer cuts the held vowel
+short to say the next word's consonants at their natural length."""
 CODA_MAX = 24
 CODA_SHARE = 0.3
 # Vowel loop: the share of the spoken vowel that is swayed through while a note is held.
@@ -48,7 +50,19 @@ BREATH_GAP = 10
 BREATH_POWER = 10 ** (-28 / 10)
 """A breath sits about 28 dB under the sung vowel it precedes."""
 CONSONANT_POWER = 10 ** (-4 / 10)
-"""Singers carry the tone on vowels: consonants sit 4 dB under the spoken balance."""
+"""Singers carry the tone on vowels: coda consonants sit 4 dB under the spoken balance."""
+ONSET_POWER = 1.0
+"""Onset consonants keep their spoken balance with the vowel: they tell the listener which
+word begins, and 4 dB lower they were heard as their neighbours (w as m, k as h)."""
+GLOTTAL_GAP = 4
+"""Frames (20 ms) of closure before a word that begins with its vowel, as a singer's glottal
+onset: sung legato, the previous word's last sound ran into it and was heard as a new
+consonant (it as did, I as my)."""
+GLOTTAL_RAMP = 2
+"""Frames either side of the closure over which the level dips and returns: a cut to silence
+in one frame clicks."""
+GLOTTAL_FLOOR = 10 ** (-30 / 10)
+"""The closure's depth, 30 dB under the vowel: voicing never stops, so the pitch stays whole."""
 LEVEL_EQUALISING = 0.3
 """How far (0 none, 1 fully) each vowel's level is pulled to the song's typical vowel level:
 espeak-ng speaks unstressed syllables much quieter than a singer sings them."""
@@ -284,6 +298,11 @@ def plan_performance(
             room = rest + int(ONSET_SHARE_OF_PREVIOUS * last_note_frames[i - 1])
         cap = ONSET_MAX_AFTER_REST if rest >= spoken else ONSET_MAX_LEGATO
         onset_lengths.append(max(0, min(spoken, cap, room)))
+    # a vowel-initial word gets a short closure before it, out of the previous note's time
+    glottal_gaps = [
+        GLOTTAL_GAP if i > 0 and g.syllable.nucleus == 0 and g.ref.syllable == 0 else 0
+        for i, g in enumerate(groups)
+    ]
 
     vowel_energies = [
         _vowel_energy(w, r[g.syllable.nucleus])
@@ -303,7 +322,11 @@ def plan_performance(
         gain = float(np.clip(gain, 0.25, 4.0))
 
         onset_begin = starts[i] - onset_lengths[i]
-        next_onset = starts[i + 1] - onset_lengths[i + 1] if i + 1 < len(groups) else ends[i]
+        next_onset = (
+            starts[i + 1] - onset_lengths[i + 1] - glottal_gaps[i + 1]
+            if i + 1 < len(groups)
+            else ends[i]
+        )
         sung_end = max(starts[i] + 1, min(ends[i], next_onset))
         coda = phonemes[syllable.nucleus + 1 :]
         coda_spoken = sum(spoken_length(word, p) for p in coda)
@@ -324,7 +347,7 @@ def plan_performance(
             offset,
             phonemes[: syllable.nucleus],
             kinds[: syllable.nucleus],
-            gain,
+            gain * ONSET_POWER,
         )
         # the vowel, held through the note and its melisma continuation
         vowel = phonemes[syllable.nucleus]
@@ -334,6 +357,8 @@ def plan_performance(
             source_start, source_end, vowel_end - starts[i], is_diphthong(syllable.vowel)
         )
         writer.place(starts[i], positions, source_end, PhoneKind.VOWEL, gain)
+        if glottal_gaps[i]:
+            _glottal_onset(writer, starts[i], glottal_gaps[i], source_start, source_end, gain)
         spans.append((starts[i], vowel_end))
         # coda consonants close the syllable before the next onset
         spans += _place_consonants(
@@ -344,7 +369,7 @@ def plan_performance(
             offset,
             phonemes[syllable.nucleus + 1 :],
             kinds[syllable.nucleus + 1 :],
-            gain,
+            gain * CONSONANT_POWER,
         )
         previous_end = max(sung_end, spans[-1][1])
 
@@ -371,8 +396,9 @@ def _place_consonants(
     kinds: Sequence[PhoneKind],
     gain: float,
 ) -> list[tuple[int, int]]:
-    """Play consonants one after another from ``first_frame``, squeezed into ``total_frames``
-    in proportion to their spoken lengths; returns each one's [start, end) frames."""
+    """Play consonants at power ``gain`` one after another from ``first_frame``, squeezed into
+    ``total_frames`` in proportion to their spoken lengths; returns each one's [start, end)
+    frames."""
     lengths = [end - start for start, end in (word.phoneme_frames[p] for p in phonemes)]
     spans = []
     cursor = first_frame
@@ -382,10 +408,27 @@ def _place_consonants(
         source_start, source_end = (offset + f for f in word.phoneme_frames[phoneme])
         source_end = max(source_end, source_start + 1)
         positions = _linear_positions(source_start, source_end, frames)
-        writer.place(cursor, positions, source_end, kind, gain * CONSONANT_POWER)
+        writer.place(cursor, positions, source_end, kind, gain)
         spans.append((cursor, cursor + frames))
         cursor += frames
     return spans
+
+
+def _glottal_onset(
+    writer: _PlanWriter, vowel_start: int, gap: int, source_start: int, source_end: int, gain: float
+) -> None:
+    """A brief closure before a word-initial vowel: the vowel's first frame fills the gap and
+    the level dips through it with a raised cosine from the previous sound into the vowel."""
+    writer.place(
+        vowel_start - gap, np.full(gap, float(source_start)), source_end, PhoneKind.VOWEL, gain
+    )
+    first = max(0, vowel_start - gap - GLOTTAL_RAMP)
+    last = min(writer.frame_count, vowel_start + GLOTTAL_RAMP)
+    length = gap + 2 * GLOTTAL_RAMP
+    dip = 0.5 + 0.5 * np.cos(2 * np.pi * (np.arange(length) + 0.5) / length)
+    dip = GLOTTAL_FLOOR + (1.0 - GLOTTAL_FLOOR) * dip
+    skip = first - (vowel_start - gap - GLOTTAL_RAMP)
+    writer.plan.gain[first:last] *= dip[skip : skip + last - first]
 
 
 def _breathe(
