@@ -110,16 +110,20 @@ def render_units(score: Score) -> list[RenderUnit]:
     everything before it at most :data:`FIRST_UNIT_BARS`, so singing is heard soon), each
     section cut only at a bar line that falls in a rest of the vocal, so no phrase is split."""
     bar = float(score.beats_per_bar)
-    ordered = sorted(score.vocal, key=lambda n: n.start)
+    section_starts = [span.start for span in score.sections]
+    owned: list[list[tuple[float, VocalNote]]] = [[] for _ in score.sections]
+    for head, note in _with_head_starts(score):
+        owner = max(0, bisect.bisect_right(section_starts, head + 1e-9) - 1)
+        owned[owner].append((head, note))
     units: list[RenderUnit] = []
     sung_yet = False
     for index, span in enumerate(score.sections):
-        notes = [n for n in ordered if _owner(score, n, ordered) == index]
+        notes = [note for _, note in owned[index]]
         start = span.start
         while True:
             limit = (FIRST_UNIT_BARS if not sung_yet else MAX_UNIT_BARS) * bar
             cut = _cut_before(start + limit, start, span.end, notes, bar)
-            mine = tuple(n for n in notes if start <= _head_start(n, ordered) < cut)
+            mine = tuple(note for head, note in owned[index] if start <= head < cut)
             units.append(RenderUnit(index, start, cut, mine))
             sung_yet = sung_yet or bool(mine)
             if cut >= span.end - 1e-9:
@@ -128,19 +132,16 @@ def render_units(score: Score) -> list[RenderUnit]:
     return units
 
 
-def _head_start(note: VocalNote, ordered: Sequence[VocalNote]) -> float:
-    """Where the syllable a note sings starts: a melisma note belongs with its first note."""
-    if not note.melisma:
-        return note.start
-    position = ordered.index(note)
-    while position > 0 and ordered[position].melisma:
-        position -= 1
-    return ordered[position].start
-
-
-def _owner(score: Score, note: VocalNote, ordered: Sequence[VocalNote]) -> int:
-    starts = [span.start for span in score.sections]
-    return max(0, bisect.bisect_right(starts, _head_start(note, ordered) + 1e-9) - 1)
+def _with_head_starts(score: Score) -> list[tuple[float, VocalNote]]:
+    """The vocal notes in time order, each with where the syllable it sings starts: a melisma
+    note belongs with the note that began its syllable."""
+    notes: list[tuple[float, VocalNote]] = []
+    head = 0.0
+    for note in sorted(score.vocal, key=lambda n: n.start):
+        if not note.melisma or not notes:
+            head = note.start
+        notes.append((head, note))
+    return notes
 
 
 def _cut_before(
