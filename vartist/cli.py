@@ -164,17 +164,27 @@ def sing(
         "out"
     ),
     stems: Annotated[bool, typer.Option(help="Also write stems/ with one WAV per part.")] = False,
+    length: Annotated[
+        str | None,
+        typer.Option(help="Aim at this length: 2:30, 150 or 150s; under 0:40 is a stinger."),
+    ] = None,
 ) -> None:
     """Write, compose, sing, mix and master an original song."""
 
     def run() -> None:
-        from vartist.request import SongRequest
+        from vartist.request import SongRequest, parse_length
         from vartist.runtime import SongFolder
 
         chosen_seed = seed if seed is not None else secrets.randbelow(2**31)
         the_persona = _persona(persona, set_ or [])
         lyrics_text = _read_lyrics(lyrics) if lyrics is not None else None
-        request = SongRequest(prompt, seed=chosen_seed, lyrics_text=lyrics_text, genre=genre)
+        request = SongRequest(
+            prompt,
+            seed=chosen_seed,
+            lyrics_text=lyrics_text,
+            genre=genre,
+            length_seconds=parse_length(length) if length is not None else None,
+        )
         # the folder is reserved, and everything the user can get wrong is checked, before the
         # pipeline (and its second of imports) loads: a bad --out or input fails at once
         with SongFolder.prepare(out_dir, stems) as folder:
@@ -193,6 +203,40 @@ def sing(
             err.print(_error_line(warning, "warning"), soft_wrap=True)
         listed = [name for name in written if "/" not in name] + (["stems/"] if stems else [])
         out.print(f"wrote {shown(folder.path, 200)}: {', '.join(listed)}", soft_wrap=True)
+
+    _guarded(run)
+
+
+@app.command()
+def publish(
+    song_dir: Annotated[Path, typer.Argument(help="A song folder written by `vartist sing`.")],
+    format_: Annotated[
+        str, typer.Option("--format", help="opus, mp3 or flac (24-bit, lossless).")
+    ] = "opus",
+    bitrate: Annotated[
+        int | None, typer.Option(help="Bit rate of opus or mp3 in kb/s.", min=16, max=512)
+    ] = None,
+    max_size: Annotated[
+        float | None,
+        typer.Option(help="Largest file in MiB: the best bit rate that fits is chosen."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder that receives the release and its cover.")
+    ] = Path("release"),
+) -> None:
+    """Encode a song for release: tagged OGG Opus, MP3 or FLAC with its cover art."""
+
+    def run() -> None:
+        from vartist.runtime.publishing import publish_song_folder
+
+        if max_size is not None and bitrate is not None:
+            _fail("give --bitrate or --max-size, not both", EXIT_USER_ERROR)
+        limit = None if max_size is None else int(max_size * 2**20)
+        written = publish_song_folder(
+            song_dir, out_dir, format_, bitrate_kbps=bitrate, max_bytes=limit
+        )
+        sizes = ", ".join(f"{p.name} ({p.stat().st_size / 2**20:.1f} MiB)" for p in written)
+        out.print(f"wrote {shown(out_dir, 200)}: {sizes}", soft_wrap=True)
 
     _guarded(run)
 
@@ -583,6 +627,121 @@ def worker(
 
 
 @app.command()
+def discord(
+    persona: Annotated[Path | None, typer.Option(help="The artist's persona TOML file.")] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    redis: RedisOption = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="A file only you can read (chmod 600) holding the bot token."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option(help="Log discord.py's debug messages.")] = False,
+) -> None:
+    """Take song requests on Discord; the token comes from DISCORD_TOKEN or --token-file."""
+
+    def run() -> None:
+        from vartist.integrations.discord.run import run_discord_bot
+
+        settings = _settings(database, data_dir, redis, 30.0)
+        run_discord_bot(settings, _persona(persona, []), token_file, verbose)
+
+    _guarded(run)
+
+
+@app.command()
+def twitch(
+    persona: Annotated[Path | None, typer.Option(help="The artist's persona TOML file.")] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    redis: RedisOption = None,
+) -> None:
+    """Take `!sing` requests from a Twitch chat; needs TWITCH_CLIENT_ID and TWITCH_TOKEN."""
+
+    def run() -> None:
+        from vartist.integrations.twitch.bot import run_twitch_chat
+
+        settings = _settings(database, data_dir, redis, 30.0)
+        run_twitch_chat(settings, _persona(persona, []), lambda m: err.print(m, soft_wrap=True))
+
+    _guarded(run)
+
+
+releases_app = typer.Typer(no_args_is_help=True, help="The persona's scheduled releases.")
+app.add_typer(releases_app, name="releases")
+
+
+def _release_desk(
+    persona: Path | None, database: str | None, data_dir: Path | None, redis: str | None
+) -> Any:
+    from vartist.runtime.releases import ReleaseDesk
+    from vartist.runtime.service import Service
+
+    service = Service.open(_settings(database, data_dir, redis, 30.0), _persona(persona, []))
+    return ReleaseDesk(service)
+
+
+@releases_app.command("list")
+def releases_list(
+    persona: Annotated[Path | None, typer.Option(help="The artist's persona TOML file.")] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """The persona's releases: when each runs next and when it was last made."""
+
+    def run() -> None:
+        from vartist.runtime.releases import describe_releases
+
+        lines = describe_releases(_release_desk(persona, database, data_dir, None))
+        for line in lines or ["the persona has no [[releases]]"]:
+            out.print(line, soft_wrap=True)
+
+    _guarded(run)
+
+
+@releases_app.command("run-now")
+def releases_run_now(
+    name: Annotated[str, typer.Argument(help="A release name from `vartist releases list`.")],
+    persona: Annotated[Path | None, typer.Option(help="The artist's persona TOML file.")] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    redis: RedisOption = None,
+) -> None:
+    """Make a release now, through the render queue (`vartist serve` must be running)."""
+
+    def run() -> None:
+        from vartist.runtime.releases import make_now
+
+        outcome = make_now(_release_desk(persona, database, data_dir, redis), name)
+        if not outcome.made:
+            out.print(f"{shown(name)} was already released this minute", soft_wrap=True)
+        for path in outcome.files:
+            out.print(f"wrote {shown(path, 200)}", soft_wrap=True)
+        for channel in outcome.channels:
+            out.print(f"queued for {shown(channel)}", soft_wrap=True)
+
+    _guarded(run)
+
+
+@releases_app.command("schedule")
+def releases_schedule(
+    persona: Annotated[Path | None, typer.Option(help="The artist's persona TOML file.")] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    redis: RedisOption = None,
+) -> None:
+    """Make the persona's releases on time, until Ctrl-C (runs missed while down: once)."""
+
+    def run() -> None:
+        from vartist.runtime.releases import run_schedule
+
+        desk = _release_desk(persona, database, data_dir, redis)
+        run_schedule(desk, lambda m: err.print(m, soft_wrap=True))
+
+    _guarded(run)
+
+
+@app.command()
 def request(
     prompt: Annotated[str, typer.Argument(help="What the song is about.")],
     server: Annotated[
@@ -707,6 +866,184 @@ def library_delete(
     def run() -> None:
         _library(database, data_dir).delete_song(song_id)
         out.print(f"deleted {shown(song_id)}", soft_wrap=True)
+
+    _guarded(run)
+
+
+@app.command()
+def transcribe(
+    vocal: Annotated[Path, typer.Argument(help="A sung recording, e.g. stems/vocals.wav.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="MIDI file to write.")],
+) -> None:
+    """Turn a sung recording into notes (F0 tracking and note segmentation) in a MIDI file."""
+
+    def run() -> None:
+        from vartist.composer.transcription import transcribe_file, write_notes_midi
+
+        notes = transcribe_file(vocal)
+        write_notes_midi(notes, out_file)
+        out.print(f"wrote {shown(out_file, 200)}: {len(notes)} notes", soft_wrap=True)
+
+    _guarded(run)
+
+
+@app.command()
+def duet(
+    call: Annotated[
+        Path | None, typer.Argument(help="A MIDI file of the phrase to answer.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="MIDI file that receives the answer.")
+    ] = None,
+    answer: Annotated[
+        str, typer.Option(help="How to answer: auto, sequence or inversion.")
+    ] = "auto",
+    midi_in: Annotated[
+        str | None, typer.Option(help="Answer live: the MIDI input port to listen to.")
+    ] = None,
+    midi_out: Annotated[
+        str | None, typer.Option(help="Live: the MIDI output port (default: a virtual port).")
+    ] = None,
+) -> None:
+    """Answer a phrase with a related phrase in its key and metre (from a file, or live)."""
+
+    def run() -> None:
+        import threading
+
+        from vartist.composer.duet import ANSWER_KINDS, LiveDuet, answer_file, open_ports
+
+        if answer not in ANSWER_KINDS:
+            raise _UsageError(f"--answer {answer!r} is not one of {', '.join(ANSWER_KINDS)}")
+        kind: Any = answer
+        if midi_in is None:
+            if call is None or out_file is None:
+                raise _UsageError("pass a MIDI file and --out ANSWER.mid, or --midi-in PORT")
+            key, used = answer_file(call, out_file, kind)
+            out.print(f"wrote {shown(out_file, 200)}: {used} in {key.name}", soft_wrap=True)
+            return
+        if call is not None:
+            raise _UsageError("pass either a MIDI file or --midi-in, not both")
+        inport, outport = open_ports(midi_in, midi_out)
+
+        def report(key: Any, used: str, count: int) -> None:
+            out.print(f"answered: {count} notes, {used} in {key.name}", soft_wrap=True)
+
+        out.print(f"listening on {midi_in}; Ctrl-C stops", soft_wrap=True)
+        stop = threading.Event()
+        try:
+            LiveDuet(inport, outport, kind=kind, on_answer=report).run(stop)
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            inport.close()
+            outport.close()
+
+    _guarded(run)
+
+
+class _UsageError(VartistError):
+    """A command's options do not fit together."""
+
+
+style_app = typer.Typer(no_args_is_help=True, help="Learn, list, show and delete styles.")
+app.add_typer(style_app, name="style")
+
+
+@style_app.command("learn")
+def style_learn(
+    corpus: Annotated[Path, typer.Argument(help="Folder of MIDI/MusicXML songs to learn from.")],
+    name: Annotated[str, typer.Option("--name", help="Name to store the style under.")],
+) -> None:
+    """Learn a style (melody, rhythm, harmony) from a folder of songs; use it with
+    --set style.model=NAME."""
+
+    def run() -> None:
+        from vartist.composer.learned import learn_style, save_style
+
+        model = learn_style(corpus, name)
+        path = save_style(model)
+        out.print(f"learned {name!r} from {len(model['files'])} files: {shown(path, 200)}")
+
+    _guarded(run)
+
+
+@style_app.command("list")
+def style_list() -> None:
+    """The learned styles."""
+
+    def run() -> None:
+        from vartist.composer.learned import stored_styles
+
+        for name in stored_styles():
+            out.print(name, soft_wrap=True)
+
+    _guarded(run)
+
+
+@style_app.command("show")
+def style_show(
+    name: Annotated[str, typer.Argument(help="A style from `vartist style list`.")],
+) -> None:
+    """What a learned style holds: its files, keys, favourite degrees, lengths and chords."""
+
+    def run() -> None:
+        from vartist.composer.learned.summary import describe_style
+
+        for line in describe_style(name):
+            out.print(line, soft_wrap=True)
+
+    _guarded(run)
+
+
+@style_app.command("delete")
+def style_delete(
+    name: Annotated[str, typer.Argument(help="A style from `vartist style list`.")],
+) -> None:
+    """Delete a learned style."""
+
+    def run() -> None:
+        from vartist.composer.learned import delete_style
+
+        delete_style(name)
+        out.print(f"deleted style {shown(name)}", soft_wrap=True)
+
+    _guarded(run)
+
+
+@app.command()
+def analyze(
+    song_dir: Annotated[Path, typer.Argument(help="A song folder written by `vartist sing`.")],
+    style: Annotated[
+        str | None, typer.Option("--style", help="Also measure the distance to a learned style.")
+    ] = None,
+) -> None:
+    """Print a song's musical measures: key, range, in-key share, stress alignment, repeats."""
+
+    def run() -> None:
+        from vartist.composer.analysis import analyse_song_folder, describe
+        from vartist.composer.learned import StyleBlend
+
+        blend = StyleBlend.load(style) if style else None
+        for line in describe(analyse_song_folder(song_dir), blend):
+            out.print(line, soft_wrap=True)
+
+    _guarded(run)
+
+
+@app.command()
+def morph(
+    first: Annotated[Path, typer.Argument(help="MIDI loop to start from.")],
+    second: Annotated[Path, typer.Argument(help="MIDI loop to arrive at.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the loops.")],
+    steps: Annotated[int, typer.Option("--steps", help="Loops to write, both ends included.")] = 8,
+) -> None:
+    """Write loops that move step by step from one melody to another."""
+
+    def run() -> None:
+        from vartist.composer.morph import morph_files
+
+        written = morph_files(first, second, steps, out_dir)
+        out.print(f"wrote {len(written)} loops into {shown(out_dir, 200)}", soft_wrap=True)
 
     _guarded(run)
 

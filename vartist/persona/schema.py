@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 from vartist.pitch import Key, note_to_midi
 
@@ -28,6 +37,7 @@ def _plain_line(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_plain_line)]
 """A one-line string with something visible in it (or empty)."""
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 Number = Annotated[float, Strict()]
 """A float that must be written as a number: `true` or "0.5" are refused, not coerced."""
 
@@ -51,6 +61,11 @@ class Style(_Section):
         default_factory=lambda: ["C major", "A minor"],
         min_length=1,
         description="Keys the artist likes, such as 'A minor' or 'Eb major'.",
+    )
+    model: Text = Field(
+        "",
+        description="A learned style to compose in (see `vartist style list`), or a blend "
+        "with weights like 'folk:0.7,jazz:0.3'; empty for the genre's own style.",
     )
 
     @field_validator("tempo")
@@ -174,6 +189,32 @@ class MixConfig(_Section):
     )
 
 
+class PartSound(_Section):
+    """How one part of the arrangement sounds; ``[arrangement.keys]`` sets the part ``keys``."""
+
+    timbre: Text = Field(
+        "",
+        description="Blend two built-in instruments, weights adding up to 1: "
+        "'piano:0.3,pad:0.7'. Empty keeps the genre's instrument.",
+    )
+
+    @field_validator("timbre")
+    @classmethod
+    def _timbre_is_a_blend(cls, timbre: str) -> str:
+        terms = [t.partition(":") for t in timbre.split(",")] if timbre else []
+        weights = [w.strip() for _, _, w in terms]
+        if timbre and not (
+            len(terms) == 2
+            and all(name.strip() and sep for name, sep, _ in terms)
+            and all(re.fullmatch(r"[0-9]*\.?[0-9]+", w) for w in weights)
+            and abs(sum(float(w) for w in weights) - 1.0) <= 0.01
+        ):
+            raise ValueError(
+                "write two instruments and their weights adding up to 1, like 'piano:0.3,pad:0.7'"
+            )
+        return timbre
+
+
 class AvatarConfig(_Section):
     kind: Text = Field(
         "none",
@@ -201,6 +242,127 @@ class AvatarConfig(_Section):
     )
 
 
+class DiscordConfig(_Section):
+    """How `vartist discord` takes requests from fans."""
+
+    requests_per_window: Annotated[int, Strict()] = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Song requests one Discord user may make per rate window; more are "
+        "refused with the time to wait.",
+    )
+    window_seconds: Number = Field(
+        3600.0, gt=0.0, le=86400.0, description="Length of the per-user rate window, seconds."
+    )
+    cooldown_seconds: Number = Field(
+        30.0, ge=0.0, le=86400.0, description="Seconds a user waits between two requests."
+    )
+    approval: bool = Field(
+        False,
+        description="Hold every request until a moderator approves it with a button.",
+    )
+    moderator_role: Text = Field(
+        "",
+        description="Id or name of the Discord role whose members approve requests and "
+        "cancel anyone's; members who may manage the server always may.",
+    )
+    open_requests: Annotated[int, Strict()] = Field(
+        3, ge=1, le=100, description="Songs one user may have on the way at once."
+    )
+
+
+class TwitchConfig(_Section):
+    """How `vartist twitch` takes `!sing` requests from a stream's chat."""
+
+    channel_id: Text = Field(
+        "",
+        description="Twitch user id (digits) of the broadcaster whose chat the bot reads; "
+        "`vartist twitch` needs it.",
+    )
+    requests_per_window: Annotated[int, Strict()] = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="`!sing` requests one chatter may make per rate window; more are refused.",
+    )
+    window_seconds: Number = Field(
+        600.0, gt=0.0, le=86400.0, description="Length of the per-chatter rate window, seconds."
+    )
+    cooldown_seconds: Number = Field(
+        30.0, ge=0.0, le=86400.0, description="Seconds a chatter waits between two requests."
+    )
+    stage_panel: Text = Field(
+        "http://127.0.0.1:8767",
+        description="The stage panel of `vartist perform --queue --panel-port 8767`: the bot "
+        "reads there which song plays and presses its skip button for a moderator's `!skip`.",
+    )
+
+
+def _cron_expression(expression: str) -> str:
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"cron {expression!r} has {len(fields)} fields; write five: minute hour day month "
+            "weekday, like '0 18 * * fri'"
+        )
+    try:
+        from apscheduler.triggers.cron import CronTrigger
+    except ImportError:  # the fans extra checks it fully; the persona stays loadable without
+        return expression
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"cron {expression!r} is not valid: {exc}") from None
+    return expression
+
+
+class Release(_Section):
+    """A song the artist releases on a schedule: `[[releases]]` in the persona."""
+
+    name: Text = Field(
+        min_length=1,
+        max_length=80,
+        description="Unique name of the release, for `vartist releases run-now NAME`.",
+    )
+    cron: Annotated[Text, AfterValidator(_cron_expression)] = Field(
+        description="When, as five cron fields in UTC: minute hour day month weekday, like "
+        "'0 18 * * fri' (Fridays at 18:00)."
+    )
+    prompt: Text = Field("", description="What the song is about; or give a theme.")
+    theme: Text = Field(
+        "", description="A subject for the song when there is no prompt, like 'neon rain'."
+    )
+    channels: list[Text] = Field(
+        default_factory=list,
+        description="Where the release goes besides the releases folder: 'discord:CHANNEL_ID' "
+        "for the Discord bot to post it.",
+    )
+
+    @field_validator("channels")
+    @classmethod
+    def _channels_known(cls, channels: list[str]) -> list[str]:
+        for channel in channels:
+            kind, _, target = channel.partition(":")
+            if kind != "discord" or not target.isdigit():
+                raise ValueError(
+                    f"channel {channel!r} is not one vartist releases to; write "
+                    "'discord:CHANNEL_ID' with the channel's numeric id"
+                )
+        return channels
+
+    @model_validator(mode="after")
+    def _prompt_or_theme(self) -> Release:
+        if not self.prompt.strip() and not self.theme.strip():
+            raise ValueError(f"release {self.name!r} needs a prompt or a theme")
+        return self
+
+    @property
+    def song_prompt(self) -> str:
+        """The prompt the release is rendered from: its prompt, else a song about its theme."""
+        return self.prompt or f"a song about {self.theme}"
+
+
 class Persona(_Section):
     name: Text = Field(min_length=1, max_length=80, description="The artist's name.")
     language: Text = Field(
@@ -209,11 +371,38 @@ class Persona(_Section):
         description="espeak-ng language of the lyrics: 'en-us', 'nl', 'sv', …",
     )
     bio: Text = Field("", description="A line about the artist, for release notes.")
+    palette: list[Text] = Field(
+        default_factory=lambda: ["#1b1b3a", "#693668", "#a74482", "#f84aa7", "#ff3562"],
+        min_length=2,
+        max_length=8,
+        description="The artist's colours as '#rrggbb', darkest first: cover art and the "
+        "stage overlay are drawn from them.",
+    )
     style: Style = Field(default_factory=Style)
     lyrics: LyricsConfig = Field(default_factory=LyricsConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
     mix: MixConfig = Field(default_factory=MixConfig)
+    arrangement: dict[str, PartSound] = Field(
+        default_factory=dict,
+        description="How each part sounds, by part name (keys, pad, bass, …): "
+        "arrangement.keys.timbre = 'piano:0.3,pad:0.7' blends two built-in instruments.",
+    )
     avatar: AvatarConfig = Field(default_factory=AvatarConfig)
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    twitch: TwitchConfig = Field(default_factory=TwitchConfig)
+    releases: list[Release] = Field(
+        default_factory=list, description="Songs released on a schedule."
+    )
+
+    @field_validator("palette")
+    @classmethod
+    def _palette_is_hex(cls, palette: list[str]) -> list[str]:
+        for colour in palette:
+            if not _HEX_COLOUR.fullmatch(colour):
+                raise ValueError(
+                    f"{colour!r} is not a colour; write it as '#rrggbb', like '#a74482'"
+                )
+        return palette
 
     @field_validator("name")
     @classmethod

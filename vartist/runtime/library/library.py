@@ -37,6 +37,7 @@ from vartist.request import RequestError, SongRequest
 from vartist.runtime.library.models import (
     OPEN_STATES,
     DeliveryRow,
+    ReleaseRow,
     RequesterRow,
     RequestRow,
     SongRow,
@@ -146,6 +147,19 @@ class Job:
     request: SongRequest
     persona: dict[str, Any]
     attempt: int
+
+
+@dataclass(frozen=True)
+class PendingRelease:
+    """A release run's song that a channel has still to publish (a ``releases`` row)."""
+
+    id: int
+    name: str
+    scheduled_for: float
+    channel: str
+    """As the persona names it: ``discord:CHANNEL_ID``."""
+    song_id: str
+    request_id: str | None
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
@@ -601,6 +615,100 @@ class Library:
             )
             if row.state == "done":
                 row.state, row.updated_at = "delivered", now
+
+    def set_reply_to(self, request_id: str, reply_to: dict[str, Any]) -> None:
+        """Remember where the channel that took the request answers it (ids, no secrets), so
+        a channel restarted after a crash still finds the fan."""
+        with self._session() as session:
+            row = session.get(RequestRow, request_id)
+            if row is None:
+                raise NotFoundError(f"no request {request_id!r}")
+            row.reply_to = dict(reply_to)
+
+    def reply_to(self, request_id: str) -> dict[str, Any] | None:
+        with self._session() as session:
+            found = session.scalar(select(RequestRow.reply_to).where(RequestRow.id == request_id))
+        return dict(found) if found else None
+
+    def awaiting_reply(
+        self, requester_prefix: str, states: tuple[str, ...], limit: int = 500
+    ) -> list[tuple[RequestStatus, dict[str, Any]]]:
+        """A channel's requests in ``states`` that have a ``reply_to``, oldest first, with it:
+        what a chat bot still has to follow or deliver (``requester_prefix``: ``discord:``)."""
+        with self._session() as session:
+            rows = session.execute(
+                select(RequestRow, RequesterRow.name)
+                .join(RequesterRow)
+                .where(RequesterRow.name.startswith(requester_prefix, autoescape=True))
+                .where(RequestRow.state.in_(states))
+                .where(RequestRow.reply_to.is_not(None))
+                .order_by(RequestRow.created_at.asc())
+                .limit(limit)
+            ).all()
+            return [(_status(row, name, None), dict(row.reply_to or {})) for row, name in rows]
+
+    def deliveries(self, request_id: str) -> list[tuple[str, str]]:
+        """(channel, target) of every delivery of the request's song, oldest first."""
+        with self._session() as session:
+            rows = session.execute(
+                select(DeliveryRow.channel, DeliveryRow.target)
+                .where(DeliveryRow.request_id == request_id)
+                .order_by(DeliveryRow.id.asc())
+            ).all()
+        return [(channel, target) for channel, target in rows]
+
+    def releases_to_publish(self, channel_prefix: str, limit: int = 100) -> list[PendingRelease]:
+        """Release rows of channels named ``channel_prefix…`` (``discord:``) whose song is made
+        and that no one has published yet, oldest run first."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(ReleaseRow)
+                .where(ReleaseRow.channel.startswith(channel_prefix, autoescape=True))
+                .where(ReleaseRow.published_at.is_(None))
+                .where(ReleaseRow.song_id.is_not(None))
+                .order_by(ReleaseRow.scheduled_for.asc(), ReleaseRow.id.asc())
+                .limit(limit)
+            ).all()
+            return [
+                PendingRelease(
+                    row.id,
+                    row.name or "",
+                    row.scheduled_for,
+                    row.channel,
+                    str(row.song_id),
+                    row.request_id,
+                )
+                for row in rows
+            ]
+
+    def mark_release_published(self, release_id: int, target: str) -> bool:
+        """Record that a channel published a release (``target``: where, or why not).
+
+        A conditional update: only the first of several bots (or of a bot and its restarted
+        self) marks it; the others get False. The release's request gets a delivery record
+        in the same transaction, as a fan's request does."""
+        now = time.time()
+        with self._session() as session:
+            row = session.get(ReleaseRow, release_id)
+            if row is None:
+                raise NotFoundError(f"no release row {release_id}")
+            marked = session.execute(
+                update(ReleaseRow)
+                .where(ReleaseRow.id == release_id, ReleaseRow.published_at.is_(None))
+                .values(published_at=now)
+            )
+            if marked.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            request = session.get(RequestRow, row.request_id) if row.request_id else None
+            if request is not None and request.state in ("done", "delivered"):
+                session.add(
+                    DeliveryRow(
+                        request_id=request.id, channel=row.channel, target=target, delivered_at=now
+                    )
+                )
+                if request.state == "done":
+                    request.state, request.updated_at = "delivered", now
+            return True
 
     # --- songs --------------------------------------------------------------------------------
 

@@ -76,6 +76,9 @@ class RequestRow(Base):
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     """When a worker last took the request (a retry starts again)."""
+    reply_to: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Where the channel that took the request answers it (channel, fan, progress message
+    ids); never a secret such as an interaction token."""
 
 
 class SongRow(Base):
@@ -110,7 +113,15 @@ class ReleaseRow(Base):
     __tablename__ = "releases"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    song_id: Mapped[str] = mapped_column(ForeignKey("songs.id"), index=True)
+    song_id: Mapped[str | None] = mapped_column(ForeignKey("songs.id"), index=True, nullable=True)
+    """None while the release's song renders."""
     channel: Mapped[str] = mapped_column(String(40))
+    """``files`` for the release folder (written by the scheduler), ``discord:CHANNEL_ID`` for
+    the Discord bot to post; ``published_at`` stays None until that channel has it."""
     scheduled_for: Mapped[float] = mapped_column(Float)
     published_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    """The persona's ``[[releases]]`` name; with ``scheduled_for`` and ``channel`` unique
+    (migration 0004), so each scheduled run is released once."""
+    request_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The request that renders the release's song."""
