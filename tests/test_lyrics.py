@@ -180,7 +180,6 @@ def test_parser_rejects_a_line_too_long_to_sing() -> None:
 # ------------------------------------------------------------------------------------------------
 # The builtin writer
 
-FORM = ["verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus", "bridge", "chorus"]
 PROMPTS = {
     "en-us": ("a rainy night in the city", ["the open sea"]),
     "nl": ("een lied over de zee en de stad", ["vriendschap"]),
@@ -217,18 +216,24 @@ def test_importing_the_package_registers_the_builtin_engine() -> None:
 
 @pytest.mark.parametrize("language", list(PROMPTS))
 @pytest.mark.parametrize("seed", SEEDS)
-def test_builtin_writes_the_pop_form(language: str, seed: int) -> None:
+def test_builtin_writes_a_verse_chorus_form(language: str, seed: int) -> None:
     song = write(language, seed)
-    assert [s.kind for s in song.sections] == FORM
+    kinds = [s.kind for s in song.sections]
+    # a pop song of the natural length: two verse rounds, each ending on the chorus (with or
+    # without a pre-chorus), a bridge, and the last chorus (once or twice)
+    assert kinds[0] == "verse" and kinds[-1] == "chorus"
+    assert kinds.count("verse") == 2 and kinds.count("bridge") == 1
+    assert kinds[kinds.index("bridge") - 1] == "chorus" == kinds[kinds.index("verse", 1) - 1]
     assert song.engine == "builtin"
     assert song.language == language
     counts = {s.kind: len(s.lines) for s in song.sections}
-    assert counts["verse"] == 4 and counts["pre-chorus"] == 2 and counts["chorus"] == 4
+    assert counts["verse"] == 4 and counts["chorus"] == 4
+    assert counts.get("pre-chorus", 2) == 2
     assert 2 <= counts["bridge"] <= 4
     choruses = [s for s in song.sections if s.kind == "chorus"]
-    assert choruses[0] == choruses[1] == choruses[2]
+    assert len(choruses) >= 3 and all(c == choruses[0] for c in choruses)
     pre_choruses = [s for s in song.sections if s.kind == "pre-chorus"]
-    assert pre_choruses[0] == pre_choruses[1]
+    assert all(p == pre_choruses[0] for p in pre_choruses)
     verses = [s for s in song.sections if s.kind == "verse"]
     assert verses[0].lines != verses[1].lines
 
@@ -348,7 +353,7 @@ def test_builtin_writes_without_prompt_nouns() -> None:
     song = BuiltinLyricWriter(artist).write(
         SongRequest("something happy please"), artist, np.random.default_rng(5)
     )
-    assert [s.kind for s in song.sections] == FORM
+    assert {"verse", "chorus"} <= {s.kind for s in song.sections}
     # the title is the hook: the first chorus line, less an opening "and" or "oh"
     hook = next(s for s in song.sections if s.kind == "chorus").lines[0]
     hook_words = [w.lower() for w in split_words(hook.text)]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from dataclasses import dataclass
 
 from vartist.errors import VartistError
 
 MAX_PROMPT_CHARS = 500
+MIN_LENGTH_SECONDS = 15.0
+"""The shortest song worth asking for: a chorus alone lasts about this long at a fast tempo."""
+MAX_LENGTH_SECONDS = 600.0
+"""Ten minutes: longer songs only repeat themselves and keep a render worker busy for long."""
+_LENGTH_PATTERN = re.compile(
+    r"^(?:(?P<minutes>\d+):(?P<clock>\d{2})|(?P<seconds>\d+(?:\.\d+)?)s?)$"
+)
 
 
 class RequestError(VartistError):
@@ -32,6 +41,27 @@ def _check_text(text: str, what: str, allow_newlines: bool = False) -> None:
             )
 
 
+def parse_length(text: str) -> float:
+    """A song length as a user writes it: ``"2:30"``, ``"150"`` or ``"150s"`` → 150.0 seconds.
+
+    Raises :class:`RequestError` for text that is no length; the range is checked by
+    :class:`SongRequest`."""
+    found = _LENGTH_PATTERN.match(text.strip().lower())
+    if found is None:
+        raise RequestError(
+            f"the length {text[:40]!r} is not a length; write minutes:seconds like 2:30, "
+            "or seconds like 150 or 150s"
+        )
+    if found["seconds"] is not None:
+        return float(found["seconds"])
+    clock = int(found["clock"])
+    if clock >= 60:
+        raise RequestError(
+            f"the length {text.strip()!r} has {clock} in its seconds; write 0 to 59 after the colon"
+        )
+    return int(found["minutes"]) * 60.0 + clock
+
+
 @dataclass(frozen=True)
 class SongRequest:
     prompt: str
@@ -41,6 +71,9 @@ class SongRequest:
     genre: str | None = None
     """Overrides the persona's first genre."""
     requested_by: str = "cli"
+    length_seconds: float | None = None
+    """How long the song should last (the form and the intro and outro are sized to land
+    within 15%); under 40 s gives a stinger for streams; None for the form's natural length."""
 
     def __post_init__(self) -> None:
         _check_text(self.prompt, "the prompt")
@@ -59,5 +92,14 @@ class SongRequest:
         if not 0 <= self.seed < 2**63:
             raise RequestError(
                 f"seed {self.seed} is out of range; use a whole number from 0 to 2**63-1"
+            )
+        if self.length_seconds is not None and not (
+            math.isfinite(self.length_seconds)
+            and MIN_LENGTH_SECONDS <= self.length_seconds <= MAX_LENGTH_SECONDS
+        ):
+            raise RequestError(
+                f"a song of {self.length_seconds:g} s cannot be made; ask for "
+                f"{MIN_LENGTH_SECONDS:.0f} s to {MAX_LENGTH_SECONDS / 60:.0f} minutes, like 2:30 "
+                "(or 0:30 for a stinger)"
             )
         object.__setattr__(self, "prompt", prompt)

@@ -1,5 +1,10 @@
 """The band's parts: drums, bass, keys, pad and (for some styles) guitar, played from the
-style's one-bar patterns over the chord track, section by section."""
+style's one-bar patterns over the chord track, section by section.
+
+The drummer varies the style per song (:func:`plan_drums`): each song draws its own version
+of the grooves, a variation bar that closes every four bars, a fill into choruses and a
+turnaround figure at other section ends, so two songs of one style share the kit and the
+feel but not the parts."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import numpy as np
 from vartist.composer.form import PlannedSection
 from vartist.composer.melody import BEATS_PER_BAR, STEPS_PER_BEAT
 from vartist.composer.score import Chord, Note, Part, VocalNote, chord_index_at
-from vartist.composer.styles import DRUM_NOTES, DrumBar, StyleModel
+from vartist.composer.styles import DRUM_NOTES, DrumBar, Level, StyleModel
 from vartist.composer.theory import CHORD_INTERVALS, chord_tones
 from vartist.pitch import Key
 
@@ -33,6 +38,101 @@ _GUITAR_LOWEST = 40
 """The low E string."""
 _KEYS_WIDTH, _PAD_WIDTH = 14, 28
 """Semitones of the register a close keys voicing / a spread pad voicing moves in."""
+
+
+# --- drum grooves per song --------------------------------------------------------------------
+
+VARIATION_EVERY_BARS = 4
+"""The last bar of every four in a section plays the song's variation bar: drummers mark
+the end of a four-bar phrase."""
+EXTRA_KICK_STEPS = (6, 10, 14, 3, 11)
+"""Where a song's groove may add a kick: the off-beat eighths first, then pushed sixteenths."""
+GHOST_SNARE_STEPS = (7, 9, 15, 2)
+"""Where a song's groove may add a ghost snare note."""
+TURNAROUND_FIGURES = ("x.x.", "xxxx", "..xx", "x.xx", ".xxx")
+"""Snare figures over the last beat of a section that hands on to anything but a chorus."""
+FILL_FIGURES: tuple[dict[str, str], ...] = (
+    {"snare": "....x...x.x.xxxx", "tom_low": "................"},
+    {"snare": "....x...xx......", "tom_high": "..........xx....", "tom_low": "............xxxx"},
+    {"snare": "....x.......x.x.", "tom_high": "........x.x.....", "tom_low": "............x.xx"},
+)
+"""Fills into a chorus a song may use instead of its style's own (kick and hats kept from it)."""
+
+
+def _put(steps: str, step: int, token: str) -> str:
+    return steps[:step] + token + steps[step + 1 :]
+
+
+def _vary_groove(bar: DrumBar, swung: bool, rng: np.random.Generator) -> dict[str, str]:
+    """One song's version of a style's groove: a kick moved or added, a ghost snare, an open
+    hat at the end of the bar, each drawn, so two songs of a style rarely share a groove."""
+    varied = dict(bar)
+    kick = varied.get("kick", "." * PATTERN_STEPS)
+    # swung styles swing eighths only: their added hits stay on the eighth grid
+    candidates = [s for s in EXTRA_KICK_STEPS if kick[s] == "." and not (swung and s % 2)]
+    draws = rng.random(4)
+    if candidates and draws[0] < 0.75:
+        kick = _put(kick, candidates[int(draws[1] * len(candidates))], "x")
+    later_kicks = [s for s, t in enumerate(kick) if t != "." and s > 0]
+    if len(later_kicks) >= 2 and draws[2] < 0.35:
+        kick = _put(kick, later_kicks[int(draws[3] * len(later_kicks))], ".")
+    varied["kick"] = kick
+    if "snare" in varied and rng.random() < 0.6:
+        snare = varied["snare"]
+        free = [s for s in GHOST_SNARE_STEPS if snare[s] == "." and not (swung and s % 2)]
+        if free:
+            varied["snare"] = _put(snare, free[int(rng.integers(len(free)))], "o")
+    if "hat" in varied and rng.random() < 0.4 and "open_hat" not in varied:
+        hat = varied["hat"]
+        if hat[14] != ".":
+            varied["hat"] = _put(hat, 14, ".")
+            varied["open_hat"] = _put("." * PATTERN_STEPS, 14, "x")
+    return varied
+
+
+def _variation_bar(groove: DrumBar, swung: bool, rng: np.random.Generator) -> dict[str, str]:
+    """The groove with one more kick late in the bar and a crash-free accent: the fourth bar."""
+    varied = dict(groove)
+    kick = varied.get("kick", "." * PATTERN_STEPS)
+    late = [s for s in (14, 12, 10) if kick[s] == "."]
+    if late:
+        varied["kick"] = _put(kick, late[int(rng.integers(len(late)))], "x")
+    snare = varied.get("snare", "." * PATTERN_STEPS)
+    if snare[15 if not swung else 14] == ".":
+        varied["snare"] = _put(snare, 15 if not swung else 14, "o")
+    return varied
+
+
+def _turnaround(groove: DrumBar, figure: str) -> dict[str, str]:
+    """The groove whose last beat is a short snare figure: a section's end."""
+    tail = PATTERN_STEPS - len(figure)
+    bar = {voice: steps[:tail] + "." * len(figure) for voice, steps in groove.items()}
+    bar["snare"] = bar.get("snare", "." * PATTERN_STEPS)[:tail] + figure
+    return bar
+
+
+@dataclass(frozen=True)
+class DrumPlan:
+    """What the drummer plays in one song: grooves per level, a variation bar per level, the
+    fill into a chorus and the turnaround figure at other section ends."""
+
+    grooves: dict[Level, dict[str, str]]
+    variations: dict[Level, dict[str, str]]
+    fill: dict[str, str]
+    turnaround: str
+
+
+def plan_drums(style: StyleModel, rng: np.random.Generator) -> DrumPlan:
+    swung = style.swing > 0
+    grooves = {level: _vary_groove(bar, swung, rng) for level, bar in style.drums.items()}
+    variations = {level: _variation_bar(bar, swung, rng) for level, bar in grooves.items()}
+    choice = int(rng.integers(len(FILL_FIGURES) + 1))
+    fill = dict(style.fill)
+    if choice < len(FILL_FIGURES):
+        kept = {v: steps for v, steps in style.fill.items() if v in ("kick", "hat")}
+        fill = {**kept, **FILL_FIGURES[choice]}
+    turnaround = TURNAROUND_FIGURES[int(rng.integers(len(TURNAROUND_FIGURES)))]
+    return DrumPlan(grooves, variations, fill, turnaround)
 
 
 @dataclass(frozen=True)
@@ -168,7 +268,9 @@ class _Band:
         key: Key,
         style: StyleModel,
         vocal: Sequence[VocalNote],
+        drum_plan: DrumPlan,
     ) -> None:
+        self.drum_plan = drum_plan
         self.sections = sections
         self.chords = chords
         self.chord_starts = [c.start for c in chords]
@@ -346,7 +448,7 @@ class _Band:
                 )
                 if "drums" in parts or fill:
                     crash = bar == 0 and bar_start > 0 and "drums" in parts
-                    pattern = style.fill if fill else style.drums[level]
+                    pattern = self._drum_bar(level, bar, planned.bars, fill, following)
                     self._play_drums(pattern, bar_start, energy, crash)
                 if "bass" in parts:
                     velocity = _PART_VELOCITY["bass"] * energy
@@ -364,6 +466,26 @@ class _Band:
                     )
             if "pad" in parts:
                 self._play_pad(planned, energy)
+
+    def _drum_bar(
+        self,
+        level: Level,
+        bar: int,
+        bars: int,
+        fill: bool,
+        following: PlannedSection | None,
+    ) -> DrumBar:
+        """The bar's drum pattern: the fill into a chorus, a turnaround at other section
+        ends, the variation bar closing each four bars, the song's groove otherwise."""
+        plan = self.drum_plan
+        if fill:
+            return plan.fill
+        groove = plan.grooves[level]
+        if bar == bars - 1 and following is not None and bars >= 2:
+            return _turnaround(groove, plan.turnaround)
+        if bar % VARIATION_EVERY_BARS == VARIATION_EVERY_BARS - 1:
+            return plan.variations[level]
+        return groove
 
     def _play_pad(self, planned: PlannedSection, energy: float) -> None:
         end = planned.span.end - (BEATS_PER_BAR if planned is self.sections[-1] else 0.0)
@@ -425,6 +547,6 @@ def arrange(
     rng: np.random.Generator,
 ) -> tuple[Part, ...]:
     """The accompaniment parts for a song whose form, chords and melody are written."""
-    band = _Band(sections, chords, key, style, vocal)
+    band = _Band(sections, chords, key, style, vocal, plan_drums(style, rng))
     band.play()
     return band.finish(rng)

@@ -9,14 +9,19 @@ import numpy as np
 from vartist.composer.arrangement import arrange
 from vartist.composer.form import PlannedSection, plan_form
 from vartist.composer.harmony import build_chord_track, relative_chords
+from vartist.composer.learned.guidance import LearnedMelodyBias, learned_feel, styled_model
+from vartist.composer.learned.model import StyleBlend
 from vartist.composer.melody import (
     BEATS_PER_BAR,
+    MelodyBias,
     comfortable_range,
     rhythm_feel,
+    sung_range,
     write_section_melody,
 )
 from vartist.composer.score import Chord, Score, SyllableRef, VocalNote
 from vartist.composer.styles import ROLES, StyleModel, get_style
+from vartist.lyrics.concept import read_prompt
 from vartist.lyrics.types import Lyrics, Section
 from vartist.persona import Persona
 from vartist.pitch import Key
@@ -48,6 +53,7 @@ def _write_melody(
     vocal_range: tuple[int, int],
     style: StyleModel,
     rng: np.random.Generator,
+    bias: MelodyBias | None = None,
 ) -> tuple[VocalNote, ...]:
     # Sections of one role share a motif seed, so a second verse echoes the first one's
     # contour, and a repeated section with the same lyrics and chords sings the same notes.
@@ -72,6 +78,7 @@ def _write_melody(
                 planned.role,
                 style,
                 np.random.default_rng(motif_seeds[planned.role]),
+                bias,
             )
         offset = planned.span.start
         vocal.extend(
@@ -95,15 +102,32 @@ def compose(
     Tempo comes from the persona's range (within the genre's where they overlap), the key
     from the persona's keys, in 4/4. The same ``rng`` state gives the identical Score.
     Raises :class:`~vartist.composer.errors.UnknownGenreError` for a genre no style covers.
+
+    With ``persona.style.model`` set, the learned style (or blend) writes the chord
+    progressions, tilts the melody's pitches, intervals and note lengths, and the key is drawn
+    from the persona's keys in the style's main mode when it lists any.
     """
     style = get_style(request.genre or persona.style.genres[0])
+    blend = StyleBlend.load(persona.style.model) if persona.style.model else None
     tempo = choose_tempo(persona.style.tempo, style.tempo, rng)
-    key = Key.parse(persona.style.keys[int(rng.integers(len(persona.style.keys)))])
+    keys = [Key.parse(k) for k in persona.style.keys]
+    if blend is not None:
+        keys = [k for k in keys if k.mode == blend.main_mode] or keys
+    key = keys[int(rng.integers(len(keys)))]
     feel = rhythm_feel(style, rng)
-    sections = plan_form(lyrics, style, feel, rng)
+    bias: MelodyBias | None = None
+    if blend is not None:
+        feel = learned_feel(blend, feel)
+        style = styled_model(style, blend, key, rng)
+        bias = LearnedMelodyBias(blend, key, int(rng.integers(_SEED_BOUND)))
+    sections = plan_form(lyrics, style, feel, rng, request, persona, tempo)
     chords = build_chord_track(sections, key, style, rng)
     vocal_range = persona.voice.midi_range
-    vocal = _write_melody(lyrics, sections, chords, key, vocal_range, style, rng)
+    # the prompt's energy places the melody in the singer's comfortable range: still songs
+    # low, driving ones high and a little wider
+    energy = read_prompt(request.prompt, persona.language).energy
+    singing_range = sung_range(comfortable_range(vocal_range), energy, rng)
+    vocal = _write_melody(lyrics, sections, chords, key, singing_range, style, rng, bias)
     parts = arrange(sections, chords, key, style, vocal, rng)
     return Score(
         title=lyrics.title,

@@ -91,6 +91,14 @@ class StyleModel:
     """Above 1 the melody prefers longer notes (ballads), below 1 shorter ones."""
     melisma_rate: float = 0.2
     """Chance that a phrase ending long enough gets a two-note melisma."""
+    vocal_cells: tuple[tuple[str, float], ...] = (("x.x.", 3.0), ("x...", 2.0), ("x.....x.", 1.0))
+    """Rhythm cells the tune's rhythm is drawn from, with their weights: one or two beats in
+    sixteenths (``x`` an onset, ``.`` held), eighth-note onsets only, so a dotted quarter
+    (``x.....x.``), a syncopated quarter (``x.x...x.``) or a held half (``x.......``) give a
+    genre its vocal rhythm. The words are fitted to these onsets where their stresses allow."""
+    push_rate: float = 0.2
+    """Share of phrases whose tune pushes one stressed syllable an eighth ahead of its beat
+    (syncopation); kept low enough that nine in ten stresses still land on beats."""
     intro_bars: tuple[int, ...] = (4,)
     outro_bars: tuple[int, ...] = (4,)
     progression_roles: Mapping[str, str] = field(
@@ -204,6 +212,14 @@ _POP = StyleModel(
         },
     ),
     programs={"drums": 0, "bass": 33, "keys": 0, "pad": 89, "guitar": 25},
+    push_rate=0.3,
+    vocal_cells=(
+        ("x.x.", 2.5),
+        ("x...", 1.5),
+        ("x.....x.", 3.0),
+        ("x.x...x.", 1.5),
+        ("x.......", 0.7),
+    ),
     intro_bars=(2, 4),
     outro_bars=(2, 4),
 )
@@ -274,6 +290,8 @@ _BALLAD = StyleModel(
     programs={"drums": 0, "bass": 32, "keys": 0, "pad": 88},
     vocal_pace=1.35,
     melisma_rate=0.35,
+    push_rate=0.1,
+    vocal_cells=(("x...", 2.5), ("x.......", 2.0), ("x.....x.", 3.5), ("x.x.", 1.0)),
     intro_bars=(2, 4),
     outro_bars=(4,),
 )
@@ -344,6 +362,8 @@ _SYNTHPOP = StyleModel(
     programs={"drums": 0, "bass": 38, "keys": 81, "pad": 90},
     vocal_pace=0.95,
     melisma_rate=0.1,
+    push_rate=0.35,
+    vocal_cells=(("x.x.", 2.5), ("x.x...x.", 2.5), ("x.....x.", 2.5), ("x...", 1.0)),
     intro_bars=(4,),
     outro_bars=(4,),
 )
@@ -419,6 +439,14 @@ _ROCK = StyleModel(
     guitar_voicing="power",
     vocal_pace=0.9,
     melisma_rate=0.15,
+    push_rate=0.3,
+    vocal_cells=(
+        ("x.x.", 3.5),
+        ("x...", 1.5),
+        ("x.x...x.", 2.0),
+        ("x.....x.", 2.0),
+        ("x.......", 0.8),
+    ),
     intro_bars=(2, 4),
     outro_bars=(2, 4),
 )
@@ -484,6 +512,8 @@ _FOLK = StyleModel(
     programs={"drums": 0, "bass": 32, "keys": 0, "pad": 89, "guitar": 25},
     vocal_pace=1.1,
     melisma_rate=0.25,
+    push_rate=0.15,
+    vocal_cells=(("x...", 2.0), ("x.x.", 1.5), ("x.....x.", 3.5), ("x.......", 1.0)),
     intro_bars=(2, 4),
     outro_bars=(2, 4),
 )
@@ -560,6 +590,14 @@ _LOFI = StyleModel(
     swing=0.1,
     vocal_pace=1.15,
     melisma_rate=0.2,
+    push_rate=0.35,
+    vocal_cells=(
+        ("x.....x.", 3.5),
+        ("x.x...x.", 2.0),
+        ("x...", 1.5),
+        ("x.x.", 1.0),
+        ("x.......", 1.0),
+    ),
     intro_bars=(2, 4),
     outro_bars=(2, 4),
 )

@@ -1,7 +1,7 @@
 """The builtin lyric writer: original lyrics offline, from the prompt and the persona's themes.
 
-It fills a fixed pop form (verse, pre-chorus, chorus, verse, pre-chorus, chorus, bridge,
-chorus) with lines built from a phrase book (see :mod:`vartist.lyrics.phrasebook`): each line
+It fills a form from :mod:`vartist.song_forms` (verse–chorus with or without a pre-chorus,
+AABA, a double-chorus ending, …, chosen from the prompt's mood, the genre and the seed) with lines built from a phrase book (see :mod:`vartist.lyrics.phrasebook`): each line
 is ``[opener] head tail`` or a head ending in a noun phrase. Lines are chosen to a syllable
 range the composer can fit in two bars, and the lines of a rhyme scheme end in different
 words whose rhyme keys really match. All choices come from the generator passed in.
@@ -10,12 +10,20 @@ words whose rhyme keys really match. All choices come from the generator passed 
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from vartist.lyrics.concept import (
+    ConceptMood,
+    SongConcept,
+    TopicKind,
+    english_parts,
+    read_prompt,
+)
 from vartist.lyrics.engine import lyric_engines
 from vartist.lyrics.errors import LyricsError
 from vartist.lyrics.phonetics import (
@@ -26,12 +34,14 @@ from vartist.lyrics.phonetics import (
     rhyme_letters,
     words_of,
 )
-from vartist.lyrics.phrasebook import PHRASEBOOKS, THING, Mood, PhraseBook, PromptVocabulary
+from vartist.lyrics.phrasebook import PHRASEBOOKS, Mood, PhraseBook, PromptVocabulary
+from vartist.lyrics.phrasebook.book import PLACE, SLOTS, THING, WHO
 from vartist.lyrics.screening import banned_words, is_banned
 from vartist.lyrics.text import base_language, check_script, split_words
 from vartist.lyrics.types import Lyrics, Section, SectionKind
 from vartist.persona import Persona
 from vartist.request import SongRequest
+from vartist.song_forms import MAX_FRESH_VERSES, form_for_request
 
 RhymeKey = tuple[str, ...]
 
@@ -45,23 +55,51 @@ MAX_TOPICS = 6
 PLAIN_LINE_SHARE = 0.75
 # Lines tried per section before the writer gives up on the section's rhyme choice.
 SECTION_ATTEMPTS = 12
+# How often a line reaches first for a head that carries the song's mood, before the book's
+# general heads; the rest keeps the general heads in the song for variety.
+MOOD_LINE_SHARE = 0.7
+# Which topics each slot takes.
+SLOT_KINDS: dict[str, frozenset[TopicKind]] = {
+    THING: frozenset({"who", "place", "image", "name"}),
+    PLACE: frozenset({"place", "image"}),
+    WHO: frozenset({"who"}),
+}
 
 
 @dataclass(frozen=True)
 class _Head:
     text: str
     syllables: int
-    """Syllables without the {thing} slot."""
+    """Syllables without the slot."""
     takes_verb: bool
     """A modal head ("I will never") takes a verb tail; a clause head an adverb tail."""
 
     @property
+    def slot(self) -> str | None:
+        """The noun slot the head holds ({thing}, {place} or {who}), if any."""
+        return next((s for s in SLOTS if s in self.text), None)
+
+    @property
     def has_thing(self) -> bool:
-        return THING in self.text
+        return self.slot is not None
 
     @property
     def ends_with_thing(self) -> bool:
-        return self.text.endswith(THING)
+        return self.slot is not None and self.text.endswith(self.slot)
+
+    def accepts(self, kind: TopicKind) -> bool:
+        """Whether a topic of ``kind`` fits the slot: a person is never a place to drive to."""
+        return kind in SLOT_KINDS[self.slot] if self.slot else False
+
+    def filled(self, text: str) -> str:
+        return self.text.replace(self.slot, text) if self.slot else self.text
+
+
+@dataclass(frozen=True)
+class _Topic:
+    text: str
+    syllables: int
+    kind: TopicKind
 
 
 @dataclass(frozen=True)
@@ -83,24 +121,35 @@ class _Prepared:
     book: PhraseBook
     language: str
     heads: dict[Mood, tuple[_Head, ...]]
+    concept_heads: dict[str, dict[Mood, tuple[_Head, ...]]]
     tails: tuple[_Tail, ...]
     openers: tuple[tuple[str, int], ...]
-    things: tuple[tuple[str, int], ...]
+    things: tuple[_Topic, ...]
+    concept_things: dict[str, tuple[_Topic, ...]]
 
 
 @lru_cache(maxsize=8)
 def _prepare(language: str) -> _Prepared:
     book = PHRASEBOOKS[base_language(language)]
+
+    def head(text: str, takes_verb: bool) -> _Head:
+        bare = text
+        for slot in SLOTS:
+            bare = bare.replace(slot, "")
+        return _Head(text, count_syllables(bare, language), takes_verb)
+
     heads: dict[Mood, tuple[_Head, ...]] = {}
     for mood, clause_heads in book.clause_heads.items():
-        prepared = [
-            _Head(h, count_syllables(h.replace(THING, ""), language), False) for h in clause_heads
-        ]
-        prepared += [
-            _Head(h, count_syllables(h.replace(THING, ""), language), True)
-            for h in book.modal_heads.get(mood, ())
-        ]
+        prepared = [head(h, False) for h in clause_heads]
+        prepared += [head(h, True) for h in book.modal_heads.get(mood, ())]
         heads[mood] = tuple(prepared)
+    concept_heads = {
+        concept_mood: {
+            mood: tuple(head(h, False) for h in section_heads)
+            for mood, section_heads in by_section.items()
+        }
+        for concept_mood, by_section in book.concept_heads.items()
+    }
     function_words = FUNCTION_WORDS.get(book.language, frozenset())
     tails = []
     for groups, is_verb in ((book.adverb_tails, False), (book.verb_tails, True)):
@@ -122,9 +171,14 @@ def _prepare(language: str) -> _Prepared:
         book=book,
         language=language,
         heads=heads,
+        concept_heads=concept_heads,
         tails=tuple(tails),
         openers=tuple((o, count_syllables(o, language)) for o in book.openers),
-        things=tuple((t, count_syllables(t, language)) for t in book.things),
+        things=tuple(_Topic(t, count_syllables(t, language), "image") for t in book.things),
+        concept_things={
+            concept_mood: tuple(_Topic(t, count_syllables(t, language), "image") for t in things)
+            for concept_mood, things in book.concept_things.items()
+        },
     )
 
 
@@ -221,22 +275,56 @@ def extract_topics(text: str, book: PhraseBook, language: str) -> list[tuple[str
     return topics
 
 
+def _is_english_non_noun(phrase: str) -> bool:
+    """Whether an English phrase ends on a word the part-of-speech lexicon never calls a noun
+    ("dancing", "rotting", "running"): such a word cannot fill a noun slot."""
+    last = split_words(phrase)[-1]
+    if last[:1].isupper():
+        return False
+    parts = english_parts(last)
+    # "running" in a theme is an activity, not a thing to sing "here comes" to
+    return "NOUN" not in parts or (last.lower().endswith("ing") and "VERB" in parts)
+
+
 def _singable_topics(
-    texts: Iterable[str], prepared: _Prepared, banned: frozenset[str]
-) -> list[tuple[str, int]]:
-    topics: list[tuple[str, int]] = []
-    seen: set[str] = set()
-    for text in texts:
-        for alternatives in extract_topics(text, prepared.book, prepared.language):
-            for topic in alternatives:
-                if topic.lower() in seen or is_banned(topic, banned):
+    concept: SongConcept,
+    themes: Iterable[str],
+    prepared: _Prepared,
+    banned: frozenset[str],
+    clashes: tuple[str, ...],
+) -> list[_Topic]:
+    """The prompt's topics, then the persona's themes, minus banned and out-of-mood ones."""
+    language = prepared.language
+    candidates: list[tuple[str, TopicKind]] = [(t.text, t.kind) for t in concept.topics]
+    for theme in themes:
+        for alternatives in extract_topics(theme, prepared.book, language):
+            for text in alternatives:
+                if prepared.book.language == "en" and _is_english_non_noun(text):
                     continue
-                count = count_syllables(topic, prepared.language)
-                if 0 < count <= MAX_TOPIC_SYLLABLES:
-                    seen.add(topic.lower())
-                    topics.append((topic, count))
-                    break
+                candidates.append((text, "image"))
+                break
+    topics: list[_Topic] = []
+    seen: set[str] = set()
+    for text, kind in candidates:
+        if text.lower() in seen or is_banned(text, banned) or _clashes(text, clashes):
+            continue
+        count = count_syllables(text, language)
+        if 0 < count <= MAX_TOPIC_SYLLABLES:
+            seen.add(text.lower())
+            topics.append(_Topic(text, count, kind))
     return topics[:MAX_TOPICS]
+
+
+def _clashes(text: str, clashes: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds a clash: its words in a row, the last matched as a beginning."""
+    words = _lower_words(text)
+    for clash in clashes:
+        parts = clash.split()
+        for start in range(len(words) - len(parts) + 1):
+            window = words[start : start + len(parts)]
+            if window[:-1] == parts[:-1] and window[-1].startswith(parts[-1]):
+                return True
+    return False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -261,7 +349,7 @@ class _LineRequest:
     avoid_keys: frozenset[RhymeKey]
     """Rhymes an unrhymed line must not fall on (they belong to other lines of the section)."""
     avoid_end_words: frozenset[str]
-    thing: tuple[str, int] | None
+    thing: _Topic | None
     """A topic the line must carry, or None to let it use the book's own images."""
 
 
@@ -290,21 +378,42 @@ class _SectionWriter:
     """Writes sections of one song from a prepared phrase book, minus the avoided words."""
 
     def __init__(
-        self, prepared: _Prepared, banned: frozenset[str], rng: np.random.Generator
+        self,
+        prepared: _Prepared,
+        banned: frozenset[str],
+        rng: np.random.Generator,
+        concept_mood: ConceptMood,
     ) -> None:
         self.prepared = prepared
         self.rng = rng
+        clashes = prepared.book.mood_clashes.get(concept_mood, ())
+
+        def fits(text: str) -> bool:
+            for slot in SLOTS:
+                text = text.replace(slot, "")
+            return not is_banned(text, banned) and not _clashes(text, clashes)
+
         self.heads = {
-            mood: tuple(h for h in heads if not is_banned(h.text.replace(THING, ""), banned))
-            for mood, heads in prepared.heads.items()
+            mood: tuple(h for h in heads if fits(h.text)) for mood, heads in prepared.heads.items()
         }
-        self.tails = tuple(t for t in prepared.tails if not is_banned(t.text, banned))
+        self.mood_heads = {
+            mood: tuple(h for h in heads if fits(h.text))
+            for mood, heads in prepared.concept_heads.get(concept_mood, {}).items()
+        }
+        self.tails = tuple(t for t in prepared.tails if fits(t.text))
         self.openers = tuple(o for o in prepared.openers if not is_banned(o[0], banned))
-        self.things = tuple(t for t in prepared.things if not is_banned(t[0], banned))
+        self.things = tuple(
+            t
+            for t in (*prepared.concept_things.get(concept_mood, ()), *prepared.things)
+            if fits(t.text)
+        )
         by_key: dict[RhymeKey, list[_Tail]] = {}
         for tail in self.tails:
             by_key.setdefault(tail.key, []).append(tail)
         self.tails_by_key = by_key
+        self.titles: dict[str, str] = {}
+        """Lines that sing a topic, mapped to their head: "Here's to my sister after all" →
+        "Here's to my sister"."""
 
     def rhyme_keys(self, needed: int) -> list[RhymeKey]:
         """Rhymes with at least ``needed`` different end words, in a stable order."""
@@ -325,25 +434,22 @@ class _SectionWriter:
         ``strict`` keeps heads and tails the song has already sung out of the running.
         """
         low, high = request.syllables
-        heads = [h for h in self.heads[request.mood] if not (strict and h.text in state.used_heads)]
-        if request.thing is not None:
-            heads = [h for h in heads if h.has_thing]
-        for index in self.rng.permutation(len(heads)):
-            head = heads[int(index)]
+        for head in self._heads_in_turn(request, state, strict):
             thing = request.thing
             if head.has_thing and thing is None:
-                if not self.things:
+                images = [t for t in self.things if head.accepts(t.kind)]
+                if not images:
                     continue  # the avoid list took every image the book has
-                thing = self.things[self._pick(self.things)]
-            base = head.syllables + (thing[1] if head.has_thing and thing else 0)
+                thing = images[self._pick(images)]
+            base = head.syllables + (thing.syllables if head.has_thing and thing else 0)
             standalone_end = (
-                _end_of(thing[0], self.prepared.language)
+                _end_of(thing.text, self.prepared.language)
                 if request.key is None and head.ends_with_thing and thing
                 else None
             )
             if standalone_end and not self._end_allowed(*standalone_end, request):
                 standalone_end = None
-            sung = _lower_words(head.text.replace(THING, thing[0] if thing else ""))
+            sung = _lower_words(head.filled(thing.text if thing else ""))
             tails = [
                 t
                 for t in self._tails_for(head, request, state, strict)
@@ -368,7 +474,7 @@ class _SectionWriter:
                 plain if plain and (not opened or self.rng.random() < PLAIN_LINE_SHARE) else opened
             )
             opener, tail = options[self._pick(options)]
-            text = head.text.replace(THING, thing[0]) if thing else head.text
+            text = head.filled(thing.text) if thing else head.text
             state.used_heads.add(head.text)
             if tail is not None:
                 state.used_tails.add(tail.text)
@@ -377,8 +483,31 @@ class _SectionWriter:
                 assert standalone_end is not None
                 end_word, key = standalone_end
             parts = (opener, text, tail.text if tail else "")
-            return _WrittenLine(" ".join(p for p in parts if p), end_word, key)
+            line = " ".join(p for p in parts if p)
+            if request.thing is not None and head.ends_with_thing:
+                # a line that ends its head on the song's topic names the song without its tail
+                self.titles[line] = text
+            return _WrittenLine(line, end_word, key)
         return None
+
+    def _heads_in_turn(self, request: _LineRequest, state: _SongState, strict: bool) -> list[_Head]:
+        """The heads a line may open with, in the order to try them: mostly the song mood's
+        first, then the book's general ones, each group shuffled."""
+
+        def usable(heads: Sequence[_Head]) -> list[_Head]:
+            kept = [h for h in heads if not (strict and h.text in state.used_heads)]
+            if request.thing is not None:
+                kept = [h for h in kept if h.accepts(request.thing.kind)]
+            else:
+                # a {who} slot sings only the song's own people, never a stand-in
+                kept = [h for h in kept if h.slot != WHO]
+            return [kept[int(i)] for i in self.rng.permutation(len(kept))]
+
+        mood_heads = usable(self.mood_heads.get(request.mood, ()))
+        general = usable(self.heads[request.mood])
+        if self.rng.random() < MOOD_LINE_SHARE:
+            return mood_heads + general
+        return general + mood_heads
 
     @staticmethod
     def _end_allowed(end_word: str, key: RhymeKey, request: _LineRequest) -> bool:
@@ -403,7 +532,7 @@ class _SectionWriter:
         mood: Mood,
         scheme: str,
         syllables: tuple[int, int],
-        topics: Sequence[tuple[str, int] | None],
+        topics: Sequence[_Topic | None],
         state: _SongState,
     ) -> list[str]:
         """The lines of one section, rhymed by ``scheme`` ("AABB", "XAXA", …)."""
@@ -503,17 +632,22 @@ class BuiltinLyricWriter:
             )
         prepared = _prepare(language)
         banned = banned_words(persona.lyrics.avoid, language)
-        writer = _SectionWriter(prepared, banned, rng)
-        prompt_topics = _singable_topics([request.prompt], prepared, banned)
-        theme_topics = _singable_topics(persona.lyrics.themes, prepared, banned)
-        topics = prompt_topics + [t for t in theme_topics if t not in prompt_topics]
+        concept = read_prompt(request.prompt, language)
+        # The prompt joins the seed in every choice, so one seed gives two prompts two songs;
+        # the concept itself was read from the prompt alone.
+        rng = np.random.default_rng(
+            [int(rng.integers(2**32)), zlib.crc32(request.prompt.casefold().encode("utf-8"))]
+        )
+        writer = _SectionWriter(prepared, banned, rng, concept.mood)
+        clashes = prepared.book.mood_clashes.get(concept.mood, ())
+        topics = _singable_topics(concept, persona.lyrics.themes, prepared, banned, clashes)
         state = _SongState()
         topic_cycle = _TopicCycle(topics)
 
         def scheme() -> str:
             return SCHEMES_FOUR_LINES[int(rng.integers(len(SCHEMES_FOUR_LINES)))]
 
-        def carriers(count: int, wanted: int) -> list[tuple[str, int] | None]:
+        def carriers(count: int, wanted: int) -> list[_Topic | None]:
             """Which of ``count`` lines carry a topic: ``wanted`` of them, at random."""
             chosen = (
                 set(rng.choice(count, size=min(wanted, count), replace=False).tolist())
@@ -522,26 +656,45 @@ class BuiltinLyricWriter:
             )
             return [topic_cycle.next() if i in chosen else None for i in range(count)]
 
+        # The form (verse–chorus, AABA, …) follows the concept and the genre; the request's seed
+        # picks among the fitting ones and its length sizes the verse rounds.
+        form = form_for_request(request, persona, concept.mood, concept.energy)
+        kinds = form.lyric_kinds
         # The chorus is written first: its opening line is the hook and the title, so it sings
         # the main topic; an unrhymed first line (XAXA) leaves that line the room to.
-        chorus_scheme = "XAXA" if topics else scheme()
+        chorus_scheme = ("XAXA" if topics else scheme())[: form.shape.chorus_lines]
         # the hook (line 1) and the other unrhymed line (line 3) sing the first two topics
-        chorus_topics: list[tuple[str, int] | None] = [None] * 4
+        chorus_topics: list[_Topic | None] = [None] * len(chorus_scheme)
         for line, topic in zip((0, 2), topics, strict=False):
-            chorus_topics[line] = topic
+            if line < len(chorus_topics):
+                chorus_topics[line] = topic
         chorus = writer.write_section(
             "chorus", chorus_scheme, OTHER_SYLLABLES, chorus_topics, state
         )
-        verse_one = writer.write_section("verse", scheme(), VERSE_SYLLABLES, carriers(4, 2), state)
-        pre_chorus = writer.write_section(
-            "pre-chorus", "AA", OTHER_SYLLABLES, carriers(2, 1), state
+        fresh_verses = min(kinds.count("verse"), MAX_FRESH_VERSES)
+        verses: list[list[str]] = []
+        if fresh_verses:
+            verses.append(
+                writer.write_section("verse", scheme(), VERSE_SYLLABLES, carriers(4, 2), state)
+            )
+        pre_chorus = (
+            writer.write_section("pre-chorus", "AA", OTHER_SYLLABLES, carriers(2, 1), state)
+            if "pre-chorus" in kinds
+            else []
         )
-        verse_two = writer.write_section("verse", scheme(), VERSE_SYLLABLES, carriers(4, 2), state)
-        bridge_length = int(rng.integers(2, 5))
-        bridge_scheme = "AA" if bridge_length == 2 else "AXA" if bridge_length == 3 else scheme()
-        bridge = writer.write_section(
-            "bridge", bridge_scheme, OTHER_SYLLABLES, carriers(bridge_length, 1), state
-        )
+        while len(verses) < fresh_verses:
+            verses.append(
+                writer.write_section("verse", scheme(), VERSE_SYLLABLES, carriers(4, 2), state)
+            )
+        bridge: list[str] = []
+        if "bridge" in kinds:
+            bridge_length = int(rng.integers(2, 5))
+            bridge_scheme = (
+                "AA" if bridge_length == 2 else "AXA" if bridge_length == 3 else scheme()
+            )
+            bridge = writer.write_section(
+                "bridge", bridge_scheme, OTHER_SYLLABLES, carriers(bridge_length, 1), state
+            )
 
         def section(kind: SectionKind, texts: list[str]) -> Section:
             lines = [make_line(_capitalise(t), language) for t in texts]
@@ -553,29 +706,30 @@ class BuiltinLyricWriter:
                 ),
             )
 
-        chorus_section = section("chorus", chorus)
-        pre_section = section("pre-chorus", pre_chorus)
-        sections = (
-            section("verse", verse_one),
-            pre_section,
-            chorus_section,
-            section("verse", verse_two),
-            pre_section,
-            chorus_section,
-            section("bridge", bridge),
-            chorus_section,
-        )
-        return Lyrics(_title(chorus[0], prepared.book), language, sections, "builtin")
+        # a repeated chorus or pre-chorus is the same Section each time; a long song's verses
+        # come round again after the fresh ones
+        fresh = [section("verse", texts) for texts in verses]
+        sung_verses = [fresh[i % len(fresh)] for i in range(kinds.count("verse"))] if fresh else []
+        once: dict[SectionKind, Section] = {"chorus": section("chorus", chorus)}
+        if pre_chorus:
+            once["pre-chorus"] = section("pre-chorus", pre_chorus)
+        if bridge:
+            once["bridge"] = section("bridge", bridge)
+        verse_turns = iter(sung_verses)
+        sections = tuple(next(verse_turns) if kind == "verse" else once[kind] for kind in kinds)
+        hook = chorus[0]
+        title = _title(writer.titles.get(hook, hook), prepared.book)
+        return Lyrics(title, language, sections, "builtin")
 
 
 class _TopicCycle:
     """Hands out topics in turn, so every prompt noun gets sung before any comes twice."""
 
-    def __init__(self, topics: Sequence[tuple[str, int]]) -> None:
+    def __init__(self, topics: Sequence[_Topic]) -> None:
         self._topics = list(topics)
         self._next = 0
 
-    def next(self) -> tuple[str, int] | None:
+    def next(self) -> _Topic | None:
         if not self._topics:
             return None
         topic = self._topics[self._next % len(self._topics)]

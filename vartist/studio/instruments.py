@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
 
 from vartist.audio import MASTER_RATE, Audio
 from vartist.composer.score import Note, Part, Score
@@ -23,11 +24,14 @@ from vartist.studio.errors import InvalidPartError, UnknownDrumSoundError
 from vartist.studio.synth import (
     FloatArray,
     PartialGroup,
+    add_vinyl_texture,
     decaying_harmonic_tone,
+    detuned_saw_stack,
     harmonic_table,
     lowpassed_saw_amplitudes,
     note_envelope,
     seconds_to_samples,
+    soft_clip,
     table_indices,
     velocity_gain,
 )
@@ -152,11 +156,31 @@ class Bass(TonalInstrument):
         return np.tanh(raw * drive) / np.tanh(drive)
 
 
+class _ProgramVoiced(TonalInstrument):
+    """An instrument whose part's General MIDI program may pick another voice for it."""
+
+    registered_name = ""
+
+    def render(
+        self,
+        part: Part,
+        seconds_per_beat: float,
+        total_seconds: float,
+        sample_rate: int,
+        rng: np.random.Generator,
+    ) -> Audio:
+        voice = voice_for(self.registered_name, part)
+        if voice is not None and not isinstance(self, voice):
+            return voice().render(part, seconds_per_beat, total_seconds, sample_rate, rng)
+        return super().render(part, seconds_per_beat, total_seconds, sample_rate, rng)
+
+
 @instruments.register("piano")
-class Piano(TonalInstrument):
+class Piano(_ProgramVoiced):
     """A soft electric-piano tone: strong fundamental, a bark of low partials at the strike and
     a faint tine shimmer; higher notes fade faster, as on the real thing."""
 
+    registered_name = "piano"
     attack_seconds = 0.002
     release_seconds = 0.2
     level = 0.45
@@ -175,10 +199,11 @@ class Piano(TonalInstrument):
 
 
 @instruments.register("pluck")
-class Pluck(TonalInstrument):
+class Pluck(_ProgramVoiced):
     """A plucked string: the spectrum of a string picked near one end, upper partials dying
     first (what Karplus-Strong's averaging filter does, here as grouped decays)."""
 
+    registered_name = "pluck"
     attack_seconds = 0.001
     release_seconds = 0.07
     level = 0.5
@@ -230,6 +255,159 @@ class Pad(TonalInstrument):
                     0.7
                 )
         return out
+
+
+@instruments.register("distorted_guitar")
+class DistortedGuitar(TonalInstrument):
+    """A rock guitar through an overdriven amp: a bright, slowly fading string tone pushed
+    into ``tanh`` clipping (which adds odd harmonics and sustain), then a speaker cabinet's
+    low-pass that takes the fizz off the top."""
+
+    attack_seconds = 0.003
+    release_seconds = 0.08
+    level = 0.42
+    drive = 7.0
+    """How hard the amp is pushed; about 7 is a crunchy rhythm tone, not a fuzz."""
+    cabinet_hz = 4200.0
+    """A 4x12 cabinet rolls off above about 4-5 kHz."""
+
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
+        k = np.arange(1, 16)
+        body = PartialGroup(tuple(1.0 / k**0.9), 0.9)
+        raw = decaying_harmonic_tone(midi_to_hz(pitch), (body,), length, sample_rate)
+        clipped = soft_clip(raw / np.float32(max(1e-6, float(np.max(np.abs(raw))))), self.drive)
+        sos = signal.butter(2, self.cabinet_hz, fs=sample_rate, output="sos")
+        return signal.sosfilt(sos, clipped).astype(np.float32)
+
+
+@instruments.register("acoustic_guitar")
+class AcousticGuitar(Pluck):
+    """A steel-string acoustic: picked close to the bridge (bright), its top partials dying
+    fast, with the wooden body's low thump under the attack."""
+
+    registered_name = "acoustic_guitar"
+    pick_position = 0.13
+    level = 0.5
+    body_hz = 110.0
+    """The body's main air resonance (about A2 on a dreadnought)."""
+    body_decay_per_second = 30.0
+
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
+        string = super().tone(pitch, length, sample_rate, rng)
+        t = np.arange(min(length, sample_rate // 4), dtype=np.float32) / np.float32(sample_rate)
+        thump = np.sin(np.float32(2 * np.pi * self.body_hz) * t) * np.exp(
+            -t * np.float32(self.body_decay_per_second)
+        )
+        string[: len(t)] += np.float32(0.35) * thump
+        return string
+
+
+@instruments.register("electric_piano")
+class ElectricPiano(TonalInstrument):
+    """A tine electric piano with stereo tremolo, on an old record: the lo-fi keys. The
+    record's surface noise plays wherever the part plays, so the genre's texture needs no
+    part of its own."""
+
+    attack_seconds = 0.002
+    release_seconds = 0.25
+    level = 0.45
+    stereo = True
+    tremolo_hz = 4.5
+    tremolo_depth = 0.35
+    """Amplitude swing of the auto-pan, 0-1: each side dips as the other rises."""
+
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
+        speed = 2.0 ** ((pitch - 60) / 24.0)
+        groups = (
+            PartialGroup((1.0, 0.08), 0.7 * speed),
+            PartialGroup((0.25,), 3.0 * speed, first=3),
+            # the tine's bell: a bright partial that rings briefly after the hammer
+            PartialGroup((0.18, 0.0, 0.1), 9.0 * speed, first=6),
+        )
+        mono = decaying_harmonic_tone(midi_to_hz(pitch), groups, length, sample_rate)
+        phase = float(rng.random()) * 2.0 * np.pi
+        t = np.arange(length, dtype=np.float32) / np.float32(sample_rate)
+        sway = np.sin(np.float32(2.0 * np.pi * self.tremolo_hz) * t + np.float32(phase))
+        depth = np.float32(self.tremolo_depth)
+        return np.stack([mono * (1.0 - depth * sway), mono * (1.0 + depth * sway)])
+
+    def render(
+        self,
+        part: Part,
+        seconds_per_beat: float,
+        total_seconds: float,
+        sample_rate: int,
+        rng: np.random.Generator,
+    ) -> Audio:
+        played = super().render(part, seconds_per_beat, total_seconds, sample_rate, rng)
+        events = note_events(part, seconds_per_beat, sample_rate, played.samples.shape[1])
+        if not events:
+            return played
+        first = min(e.start for e in events)
+        last = min(played.samples.shape[1], max(e.start + e.hold for e in events))
+        samples = played.samples
+        if not samples.flags.writeable:
+            samples = samples.copy()
+        add_vinyl_texture(samples[:, first:last], sample_rate, rng)
+        return Audio(samples, sample_rate)
+
+
+@instruments.register("supersaw")
+class Supersaw(TonalInstrument):
+    """Seven detuned sawtooths per side, low-passed: the wide synth-pop lead that plays the
+    style's stabs and arpeggios."""
+
+    attack_seconds = 0.006
+    release_seconds = 0.18
+    decay_seconds = 0.35
+    sustain = 0.6
+    level = 0.3
+    stereo = True
+    cutoff_hz = 5000.0
+    detune_cents = (
+        (-24.0, -13.0, -5.0, 0.0, 6.0, 14.0, 22.0),
+        (-21.0, -15.0, -6.0, 0.0, 4.0, 12.0, 25.0),
+    )
+    """Per side: the voices' detunings. Different sets left and right make the stereo width."""
+
+    def tone(
+        self, pitch: int, length: int, sample_rate: int, rng: np.random.Generator
+    ) -> FloatArray:
+        frequency = midi_to_hz(pitch)
+        sides = [
+            detuned_saw_stack(
+                frequency,
+                length,
+                sample_rate,
+                cents,
+                rng.random(len(cents)).tolist(),
+                self.cutoff_hz,
+            )
+            for cents in self.detune_cents
+        ]
+        return np.stack(sides)
+
+
+_VOICES_BY_PROGRAM: dict[str, dict[int, type[TonalInstrument]]] = {
+    # General MIDI programs (0-based) a part names for its timbre; the style picks them
+    "pluck": {24: AcousticGuitar, 25: AcousticGuitar, 29: DistortedGuitar, 30: DistortedGuitar},
+    "piano": {4: ElectricPiano, 5: ElectricPiano, 81: Supersaw},
+}
+"""Which voice of the built-in ``pluck`` and ``piano`` plays a part's General MIDI program:
+a rock guitar (overdriven, 29) sounds distorted, a folk one (steel-string, 25) acoustic,
+lo-fi keys (electric piano, 4) a tine piano on vinyl, synth-pop keys (saw lead, 81) a
+supersaw. Other programs keep the instrument's own voice."""
+
+
+def voice_for(instrument: str, part: Part) -> type[TonalInstrument] | None:
+    """The voice that plays ``part``'s program on ``instrument``, or None for its own."""
+    return _VOICES_BY_PROGRAM.get(instrument, {}).get(part.midi_program)
 
 
 @instruments.register("drums")
@@ -339,7 +517,11 @@ def render_band(
     base = int(rng.integers(2**63))
     for part in score.parts:
         stream = np.random.default_rng([base, zlib.crc32(part.name.encode())])
-        instrument: Instrument = instruments.get(part.instrument)()
+        # a blend ('piano:0.3,pad:0.7') is built from its name; imported here, as it builds on
+        # the instruments of this module
+        from vartist.studio.timbre_morph import instrument_named
+
+        instrument: Instrument = instrument_named(part.instrument)
         audio = instrument.render(
             part, score.seconds_per_beat, score.duration_seconds, sample_rate, stream
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import signal as scipy_signal
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -144,3 +145,61 @@ def note_envelope(
 
 def seconds_to_samples(seconds: float, sample_rate: int) -> int:
     return max(0, round(seconds * sample_rate))
+
+
+def soft_clip(signal: FloatArray, drive: float) -> FloatArray:
+    """An overdriven amplifier: ``tanh`` of the signal pushed by ``drive``, rescaled so a full
+    scale input still peaks at 1. The odd harmonics it adds are what makes a guitar 'dirty'."""
+    gain = np.float32(drive)
+    return (np.tanh(signal * gain) / np.tanh(gain)).astype(np.float32)
+
+
+def detuned_saw_stack(
+    frequency: float,
+    length: int,
+    sample_rate: int,
+    detune_cents: Sequence[float],
+    phases: Sequence[float],
+    cutoff: float,
+) -> FloatArray:
+    """Several low-passed sawtooths around ``frequency``, summed (a 'supersaw'): their slow
+    beating against each other is the wide, shimmering synth-pop lead."""
+    table = harmonic_table(lowpassed_saw_amplitudes(frequency, cutoff, sample_rate))
+    out = np.zeros(length, np.float32)
+    for cents, phase in zip(detune_cents, phases, strict=True):
+        detuned = frequency * 2.0 ** (cents / 1200.0)
+        out += table[table_indices(detuned, length, sample_rate, phase)]
+    return out / np.float32(math.sqrt(len(detune_cents)))
+
+
+VINYL_CLICKS_PER_SECOND = 6.0
+"""Dust clicks per second on a worn record."""
+VINYL_HISS_LEVEL = 0.004
+"""Level of the surface hiss (about -48 dBFS): heard in the gaps, never over the music."""
+VINYL_HISS_LOOP_SECONDS = 2.3
+"""The hiss is one stretch of filtered noise repeated: under music a 2.3 s loop of noise is
+not heard as a loop, and it costs a fraction of filtering a whole song's worth."""
+VINYL_CLICK_LEVEL = 0.05
+VINYL_HISS_BAND_HZ = (900.0, 7000.0)
+"""The hiss is band-passed: a record's surface noise has little deep rumble and its top
+is rolled off by the stylus."""
+
+
+def add_vinyl_texture(into: FloatArray, sample_rate: int, rng: np.random.Generator) -> None:
+    """Add record-surface noise to ``into`` (``(channels, samples)``, in place, the same on
+    every channel as on a mono record): a band-limited hiss plus sparse dust clicks."""
+    length = into.shape[-1]
+    sos = scipy_signal.butter(2, VINYL_HISS_BAND_HZ, btype="bandpass", fs=sample_rate, output="sos")
+    loop = min(length, round(VINYL_HISS_LOOP_SECONDS * sample_rate))
+    hiss = scipy_signal.sosfilt(sos, rng.standard_normal(loop, dtype=np.float32))
+    hiss = (hiss * VINYL_HISS_LEVEL).astype(np.float32)
+    for start in range(0, length, loop):
+        stop = min(length, start + loop)
+        into[..., start:stop] += hiss[: stop - start]
+    clicks = int(rng.poisson(VINYL_CLICKS_PER_SECOND * length / sample_rate))
+    shape = np.array([1.0, -0.6, 0.3, -0.1], np.float32)
+    positions = rng.integers(0, max(1, length - shape.size), clicks)
+    sizes = VINYL_CLICK_LEVEL * rng.random(clicks) ** 2 * rng.choice([-1.0, 1.0], clicks)
+    for offset, weight in enumerate(shape):
+        for channel in into.reshape(-1, length):
+            np.add.at(channel, positions + offset, (sizes * weight).astype(np.float32))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Mood = Literal["verse", "pre-chorus", "chorus", "bridge"]
 MOODS: tuple[Mood, ...] = ("verse", "pre-chorus", "chorus", "bridge")
 THING = "{thing}"
+"""A slot for any noun phrase: a person, a place or an image."""
+PLACE = "{place}"
+"""A slot for a place or an image ("we drove out to {place}"), never a person."""
+WHO = "{who}"
+"""A slot for a person only ("I still miss {who}")."""
+SLOTS = (THING, PLACE, WHO)
 
 
 def lines(text: str) -> tuple[str, ...]:
@@ -53,8 +59,20 @@ class PhraseBook:
     """Whether titles capitalise every main word (English) or only the first (Dutch, Swedish)."""
     minor_words: frozenset[str] = frozenset()
     """Words a title-cased title leaves in lower case."""
+    concept_heads: Mapping[str, Mapping[Mood, tuple[str, ...]]] = field(default_factory=dict)
+    """Clause heads that carry one song mood ("grief", "joy", …), by section."""
+    concept_things: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The book's own images for each song mood."""
+    mood_clashes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Word beginnings that put a phrase out of tune with a song mood ("danc" in grief).
+    A clash of several words ("in love") matches them in a row, the last as a beginning."""
 
 
 def groups(text: str) -> tuple[tuple[str, ...], ...]:
     """Groups of phrases, one phrase per line, groups separated by blank lines."""
     return tuple(lines(block) for block in text.split("\n\n") if lines(block))
+
+
+def stems(text: str) -> tuple[str, ...]:
+    """Word beginnings written space-separated (single-word mood clashes)."""
+    return tuple(text.split())

@@ -97,15 +97,15 @@ CLAUSE_HEADS: dict[Mood, tuple[str, ...]] = {
         I kept your picture
         we were young and restless
         I remember {thing}
-        we drove out to {thing}
+        we drove out to {place}
         you told me about {thing}
         I kept thinking of {thing}
         we went looking for {thing}
         you showed me {thing}
         I can still see {thing}
-        we were walking through {thing}
+        we were walking through {place}
         I wrote a song about {thing}
-        I found my way to {thing}
+        I found my way to {place}
         """
     ),
     "pre-chorus": lines(
@@ -125,7 +125,7 @@ CLAUSE_HEADS: dict[Mood, tuple[str, ...]] = {
         I can hear the thunder
         I can feel {thing}
         here comes {thing}
-        I can almost touch {thing}
+        I can almost touch {place}
         """
     ),
     "chorus": lines(
@@ -145,15 +145,15 @@ CLAUSE_HEADS: dict[Mood, tuple[str, ...]] = {
         we light it up
         I'm flying higher
         turn the music up
-        I'm in love with {thing}
-        take me back to {thing}
-        we belong to {thing}
+        I'm in love with {who}
+        take me back to {place}
+        we belong to {place}
         I keep coming back to {thing}
         this one is for {thing}
         all I want is {thing}
         nothing compares to {thing}
         I'm calling out to {thing}
-        we're dancing with {thing}
+        we're dancing with {who}
         """
     ),
     "bridge": lines(
@@ -386,7 +386,7 @@ VERB_TAILS = groups(
     slow it down
 
     come alive
-    survive
+    arrive
     take a drive
 
     set the world on fire
@@ -430,6 +430,327 @@ THINGS = lines(
     """
 )
 
+# Heads that carry a song's mood, written to its arc (vartist.lyrics.concept.ARCS): a grief
+# song's verses remember, its chorus misses, its bridge carries on.
+CONCEPT_HEADS: dict[str, dict[Mood, tuple[str, ...]]] = {
+    "grief": {
+        "verse": lines(
+            """
+            I kept your winter coat
+            your chair is standing empty
+            I read your letters twice
+            the kettle has gone cold
+            I found your reading glasses
+            I sat beside {who}
+            I still remember {thing}
+            I walked alone to {place}
+            we said goodbye to {who}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            the candles flicker
+            the house is quiet
+            I hold my breath
+            the bells are ringing
+            I miss {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            I'll carry you
+            you're still with me
+            I hear your voice
+            I say your name
+            I light a candle for {thing}
+            I'm still missing {who}
+            I keep a light for {who}
+            """
+        ),
+        "bridge": lines(
+            """
+            the tears will dry
+            the sorrow softens
+            I'll be alright
+            I'll plant a rose for {who}
+            """
+        ),
+    },
+    "love": {
+        "verse": lines(
+            """
+            you smiled at me
+            I caught your eye
+            we shared a coffee
+            your hand found mine
+            I fell for {who}
+            I met {who}
+            we kissed beside {place}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            I'm falling for you
+            you pull me closer
+            I think of {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            I love you
+            you're all I need
+            I'm yours
+            hold me close
+            I'm crazy about {who}
+            I give my heart to {who}
+            """
+        ),
+        "bridge": lines(
+            """
+            whatever happens
+            I'll stay with you
+            I choose you
+            I'll stand by {who}
+            """
+        ),
+    },
+    "longing": {
+        "verse": lines(
+            """
+            I watch the road
+            I count the days
+            the letters come
+            your voice is fading
+            I dream about {thing}
+            I think of {place}
+            I miss the sound of {thing}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            the distance grows
+            I'm counting hours
+            I'm waiting for {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            I miss you
+            I'm coming home
+            I'll wait for you
+            I'm longing for {thing}
+            I'm homesick for {place}
+            I'm thinking of {who}
+            """
+        ),
+        "bridge": lines(
+            """
+            one day I'll return
+            the miles will fade
+            I'll find my way back to {place}
+            """
+        ),
+    },
+    "defiance": {
+        "verse": lines(
+            """
+            they told me no
+            they tried to stop me
+            I heard them laughing
+            I kept my head up
+            I stood my ground
+            they laughed at {thing}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            I won't back down
+            I'm done with waiting
+            I'm breaking free
+            """
+        ),
+        "chorus": lines(
+            """
+            I'm standing tall
+            you can't stop me
+            I'm not afraid
+            we won't back down
+            I'm fighting for {thing}
+            I won't give up on {thing}
+            """
+        ),
+        "bridge": lines(
+            """
+            let them talk
+            I'm stronger now
+            I'll stand up for {thing}
+            """
+        ),
+    },
+    "joy": {
+        "verse": lines(
+            """
+            the sun is out
+            we threw a party
+            the music's playing
+            we're laughing loud
+            we gathered at {place}
+            we laughed with {who}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            the night is young
+            the crowd is cheering
+            I feel it rising
+            """
+        ),
+        "chorus": lines(
+            """
+            we're celebrating
+            let's dance together
+            this is our party
+            here's to {thing}
+            we're partying in {place}
+            """
+        ),
+        "bridge": lines(
+            """
+            we'll remember this
+            the night goes on
+            raise a glass to {thing}
+            """
+        ),
+    },
+    "calm": {
+        "verse": lines(
+            """
+            the kettle whistles
+            the cat is sleeping
+            the morning's slow
+            I sit by the window
+            I watch the clouds above {place}
+            I listened to {thing}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            the world slows down
+            I breathe in slowly
+            I rest beside {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            we take it slow
+            I'm at peace
+            stay here with me
+            the day is gentle
+            I'm dreaming of {thing}
+            """
+        ),
+        "bridge": lines(
+            """
+            there's no hurry
+            the storm has passed
+            I'm grateful for {thing}
+            """
+        ),
+    },
+}
+
+CONCEPT_THINGS: dict[str, tuple[str, ...]] = {
+    "grief": lines(
+        """
+        the empty chair
+        the winter light
+        the old photographs
+        the garden gate
+        the falling leaves
+        the quiet house
+        """
+    ),
+    "love": lines(
+        """
+        your smile
+        the summer evening
+        your eyes
+        the first kiss
+        the morning coffee
+        """
+    ),
+    "longing": lines(
+        """
+        the distant shore
+        the old hometown
+        the last train
+        the empty platform
+        the faraway hills
+        """
+    ),
+    "defiance": lines(
+        """
+        the open road
+        the storm
+        the city walls
+        the rising sun
+        """
+    ),
+    "joy": lines(
+        """
+        the dance floor
+        the summer lights
+        the festival
+        the sunny streets
+        """
+    ),
+    "calm": lines(
+        """
+        the morning tea
+        the quiet lake
+        the sleeping town
+        the gentle rain
+        """
+    ),
+}
+
+# Party and romance have no place in a song of mourning; nor a party in a quiet song.
+_PARTY = (
+    "danc",
+    "party",
+    "parties",
+    "celebrat",
+    "disco",
+    "club",
+    "louder",
+    "light it up",
+    "music up",
+    "turn the music",
+    "fly",
+    "flying",
+    "shining",
+    "higher",
+    "alive",
+)
+MOOD_CLASHES: dict[str, tuple[str, ...]] = {
+    "grief": (*_PARTY, "in love", "kiss", "crazy", "mine", "racing", "stay up", "on fire"),
+    "calm": (
+        *_PARTY,
+        "racing",
+        "thunder",
+        "shaking",
+        "breaking",
+        "fight",
+        "fire",
+        "in love",
+        "crazy",
+    ),
+    "longing": (*_PARTY, "in love", "crazy"),
+    "love": ("funeral", "grave", "mourn"),
+    "joy": ("funeral", "grave", "mourn", "tears", "lost", "cold", "in love", "crazy"),
+    "defiance": ("in love", "kiss"),
+}
+
 ENGLISH = PhraseBook(
     language="en",
     openers=("and", "oh,", "so", "but"),
@@ -441,4 +762,7 @@ ENGLISH = PhraseBook(
     vocabulary=VOCABULARY,
     title_case=True,
     minor_words=word_set("a an the and but or nor of in on at to for with by from as"),
+    concept_heads=CONCEPT_HEADS,
+    concept_things=CONCEPT_THINGS,
+    mood_clashes=MOOD_CLASHES,
 )

@@ -8,6 +8,7 @@ from vartist.lyrics.phrasebook.book import (
     PromptVocabulary,
     groups,
     lines,
+    stems,
 )
 from vartist.lyrics.text import word_set
 
@@ -45,7 +46,7 @@ VOCABULARY = PromptVocabulary(
         zingen maak maken alsjeblieft graag soort stijl gevoel hoe wat wanneer waar wie
         waarom als dan er hier daar nog ook al veel meer een paar twee drie
         na achter naast tussen langs rond sinds tijdens binnen buiten boven beneden via
-        vanaf vanuit weg terug vanavond vandaag"""
+        vanaf vanuit weg terug vanavond vandaag thuis"""
     ),
     determiners=word_set("de het een mijn jouw je zijn haar ons onze hun deze dit die dat"),
     adjectives=word_set(
@@ -84,14 +85,14 @@ CLAUSE_HEADS: dict[Mood, tuple[str, ...]] = {
         ik bewaarde je foto
         we waren jong en rusteloos
         ik denk nog aan {thing}
-        we reden naar {thing}
+        we reden naar {place}
         je vertelde me over {thing}
         ik bleef denken aan {thing}
         we zochten naar {thing}
         ik zie nog steeds {thing}
-        we liepen door {thing}
+        we liepen door {place}
         ik schreef een lied over {thing}
-        ik vond de weg naar {thing}
+        ik vond de weg naar {place}
         """
     ),
     "pre-chorus": lines(
@@ -110,7 +111,7 @@ CLAUSE_HEADS: dict[Mood, tuple[str, ...]] = {
         ik hoor de donder
         ik voel {thing}
         daar komt {thing}
-        ik raak bijna {thing}
+        ik raak bijna {place}
         """
     ),
     "chorus": lines(
@@ -128,15 +129,15 @@ CLAUSE_HEADS: dict[Mood, tuple[str, ...]] = {
         zing het luider
         ik vlieg steeds hoger
         zet de muziek harder
-        ik ben verliefd op {thing}
-        breng me terug naar {thing}
-        wij horen bij {thing}
+        ik ben verliefd op {who}
+        breng me terug naar {place}
+        wij horen bij {place}
         ik kom steeds terug naar {thing}
         dit is voor {thing}
         alles wat ik wil is {thing}
         niets is zo mooi als {thing}
         ik roep naar {thing}
-        we dansen met {thing}
+        we dansen met {who}
         """
     ),
     "bridge": lines(
@@ -326,6 +327,303 @@ THINGS = lines(
     """
 )
 
+# Heads that carry a song's mood, written to its arc (vartist.lyrics.concept.ARCS): a grief
+# song's verses remember, its chorus misses, its bridge carries on.
+CONCEPT_HEADS: dict[str, dict[Mood, tuple[str, ...]]] = {
+    "grief": {
+        "verse": lines(
+            """
+            ik bewaarde je winterjas
+            je stoel staat leeg
+            ik las je brieven
+            de ketel is koud
+            ik vond je leesbril
+            ik zat naast {who}
+            ik denk terug aan {thing}
+            ik liep alleen naar {place}
+            we namen afscheid van {who}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            de kaarsen flakkeren
+            het huis is stil
+            de klokken luiden
+            ik mis {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            ik draag je mee
+            je bent nog bij me
+            ik hoor je stem
+            ik noem je naam
+            ik brand een kaars voor {thing}
+            ik mis nog steeds {who}
+            ik zing dit voor {who}
+            """
+        ),
+        "bridge": lines(
+            """
+            de tranen drogen
+            het verdriet wordt zachter
+            het komt wel goed
+            ik plant een roos voor {who}
+            """
+        ),
+    },
+    "love": {
+        "verse": lines(
+            """
+            je lachte naar mij
+            ik zag je kijken
+            we dronken koffie
+            je hand vond de mijne
+            ik viel voor {who}
+            ik ontmoette {who}
+            we kusten bij {place}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            ik word verliefd
+            je trekt me dichterbij
+            ik denk aan {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            ik hou van jou
+            jij bent alles
+            ik ben van jou
+            ik ben gek op {who}
+            ik geef mijn hart aan {who}
+            """
+        ),
+        "bridge": lines(
+            """
+            wat er ook gebeurt
+            ik blijf bij jou
+            ik kies voor jou
+            ik sta naast {who}
+            """
+        ),
+    },
+    "longing": {
+        "verse": lines(
+            """
+            ik kijk naar de weg
+            ik tel de dagen
+            je brieven komen
+            je stem vervaagt
+            ik droom van {thing}
+            ik denk aan {place}
+            ik mis het geluid van {thing}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            de afstand groeit
+            ik tel de uren
+            ik wacht op {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            ik mis je
+            ik kom naar huis
+            ik wacht op jou
+            ik verlang naar {thing}
+            ik heb heimwee naar {place}
+            ik denk steeds aan {who}
+            """
+        ),
+        "bridge": lines(
+            """
+            ooit kom ik terug
+            de kilometers vervagen
+            ik vind de weg terug naar {place}
+            """
+        ),
+    },
+    "defiance": {
+        "verse": lines(
+            """
+            ze zeiden nee
+            ze wilden me stoppen
+            ik hoorde ze lachen
+            ik hield mijn hoofd omhoog
+            ik bleef staan
+            ze lachten om {thing}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            ik geef niet op
+            ik ben klaar met wachten
+            ik breek me los
+            """
+        ),
+        "chorus": lines(
+            """
+            ik sta rechtop
+            jij houdt me niet tegen
+            ik ben niet bang
+            wij geven niet op
+            ik vecht voor {thing}
+            ik strijd voor {thing}
+            """
+        ),
+        "bridge": lines(
+            """
+            laat ze maar praten
+            ik ben nu sterker
+            ik kom op voor {thing}
+            """
+        ),
+    },
+    "joy": {
+        "verse": lines(
+            """
+            de zon schijnt
+            we gaven een feest
+            de muziek speelt
+            we lachen hard
+            we kwamen samen in {place}
+            ik lachte met {who}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            de nacht is jong
+            de menigte juicht
+            ik voel het stijgen
+            """
+        ),
+        "chorus": lines(
+            """
+            we vieren feest
+            laten we dansen
+            dit is ons feest
+            proost op {thing}
+            we dansen in {place}
+            """
+        ),
+        "bridge": lines(
+            """
+            dit vergeten we nooit
+            de nacht gaat door
+            we heffen het glas op {thing}
+            """
+        ),
+    },
+    "calm": {
+        "verse": lines(
+            """
+            de ketel fluit
+            de kat ligt te slapen
+            de ochtend is traag
+            ik zit bij het raam
+            ik kijk naar de wolken boven {place}
+            ik luisterde naar {thing}
+            """
+        ),
+        "pre-chorus": lines(
+            """
+            de wereld vertraagt
+            ik adem langzaam
+            ik rust naast {who}
+            """
+        ),
+        "chorus": lines(
+            """
+            we doen het rustig
+            ik vind hier rust
+            blijf hier bij mij
+            de dag is zacht
+            ik droom van {thing}
+            """
+        ),
+        "bridge": lines(
+            """
+            er is geen haast
+            de storm is voorbij
+            ik ben dankbaar voor {thing}
+            """
+        ),
+    },
+}
+
+CONCEPT_THINGS: dict[str, tuple[str, ...]] = {
+    "grief": lines(
+        """
+        de lege stoel
+        het winterlicht
+        de oude foto's
+        het tuinhek
+        de vallende bladeren
+        het stille huis
+        """
+    ),
+    "love": lines(
+        """
+        je glimlach
+        de zomeravond
+        je ogen
+        de eerste kus
+        de ochtendkoffie
+        """
+    ),
+    "longing": lines(
+        """
+        de verre kust
+        de laatste trein
+        het lege perron
+        de verre heuvels
+        """
+    ),
+    "defiance": lines(
+        """
+        de open weg
+        de storm
+        de stadsmuren
+        de opkomende zon
+        """
+    ),
+    "joy": lines(
+        """
+        de dansvloer
+        de zomerlichten
+        het festival
+        de zonnige straten
+        """
+    ),
+    "calm": lines(
+        """
+        de ochtendthee
+        het stille meer
+        de slapende stad
+        de zachte regen
+        """
+    ),
+}
+
+# Words that put a phrase out of tune with a song mood: no party in a song of mourning.
+MOOD_CLASHES: dict[str, tuple[str, ...]] = {
+    "grief": stems(
+        "dans feest disco club luider harder vlieg straal "
+        "stralen hoger leven verliefd kus gek sneller vannacht geluk springen"
+    ),
+    "calm": stems(
+        "dans feest disco club luider harder vlieg hoger sneller donder trillen breekt verliefd gek"
+    ),
+    "longing": stems("dans feest disco club luider harder verliefd gek"),
+    "love": stems("begrafenis graf rouw"),
+    "joy": stems("begrafenis graf rouw tranen koud verliefd gek"),
+    "defiance": stems("verliefd kus"),
+}
+
+
 DUTCH = PhraseBook(
     language="nl",
     openers=("en", "oh,", "maar"),
@@ -336,4 +634,7 @@ DUTCH = PhraseBook(
     things=THINGS,
     vocabulary=VOCABULARY,
     title_case=False,
+    concept_heads=CONCEPT_HEADS,
+    concept_things=CONCEPT_THINGS,
+    mood_clashes=MOOD_CLASHES,
 )
