@@ -1,16 +1,14 @@
 """Files other tools read: a Standard MIDI File of the whole score, an LRC of the lyrics'
-timing and a MusicXML lead sheet (melody, lyrics, chord symbols)."""
+timing; the MusicXML lead sheet is :mod:`vartist.composer.notation`'s, re-exported here."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any, Literal
 
 import mido
 
+from vartist.composer.notation import write_musicxml as write_musicxml
 from vartist.composer.score import Score, VocalNote
-from vartist.errors import MissingDependencyError
 from vartist.pitch import Key
 from vartist.timeline import Timeline
 
@@ -143,81 +141,4 @@ def write_lrc(timeline: Timeline, path: str | Path, title: str, artist: str) -> 
         lines.append(f"[{_lrc_time(event.start)}]{_one_line(event.text)}")
     path = Path(path)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-_ENCODING_DATE = re.compile(r"\s*<encoding-date>[^<]*</encoding-date>")
-_MUSIC21_KINDS = {
-    "maj": "major",
-    "min": "minor",
-    "dim": "diminished",
-    "sus2": "suspended-second",
-    "sus4": "suspended-fourth",
-    "maj7": "major-seventh",
-    "min7": "minor-seventh",
-    "7": "dominant-seventh",
-}
-
-
-def _music21_name(pitch_class: int, key: Key) -> str:
-    # music21 spells flats with '-' ("E-"), not 'b'
-    return key.spell(pitch_class).replace("b", "-")
-
-
-def _syllabic(score: Score, sung: VocalNote) -> Literal["single", "begin", "middle", "end"]:
-    """MusicXML's place of a syllable in its word: single, begin, middle or end."""
-    ref = sung.syllable
-    count = len(score.lyrics.sections[ref.section].lines[ref.line].words[ref.word].syllables)
-    if count == 1:
-        return "single"
-    return "begin" if ref.syllable == 0 else "end" if ref.syllable == count - 1 else "middle"
-
-
-def write_musicxml(score: Score, path: str | Path) -> Path:
-    """A MusicXML lead sheet through music21: the melody with its lyrics and the chord
-    symbols, in the score's key, metre and tempo."""
-    try:
-        from music21 import harmony, instrument, key, metadata, meter, note, stream, tempo
-    except ImportError:  # pragma: no cover - music21 is a declared dependency
-        raise MissingDependencyError("MusicXML export", "pip install music21") from None
-
-    part: Any = stream.Part()
-    part.partName = "vocals"
-    singer: Any = instrument.Vocalist()
-    # fixed ids: music21 would otherwise draw random ones and no two files would match
-    singer.partId, singer.instrumentId = "P1", "P1-I1"
-    part.insert(0, singer)
-    part.insert(0, tempo.MetronomeMark(number=score.tempo))
-    part.insert(0, meter.TimeSignature(f"{score.beats_per_bar}/4"))
-    tonic = _music21_name(score.key.tonic, score.key)
-    part.insert(0, key.Key(tonic if score.key.mode == "major" else tonic.lower(), score.key.mode))
-    for chord in score.chords:
-        root = _music21_name(chord.root, score.key)
-        part.insert(chord.start, harmony.ChordSymbol(root=root, kind=_MUSIC21_KINDS[chord.quality]))
-    sung_until = 0.0
-    for vocal_note in score.vocal:
-        if vocal_note.start > sung_until + 1e-9:
-            part.insert(sung_until, note.Rest(quarterLength=vocal_note.start - sung_until))
-        octave = vocal_note.pitch // 12 - 1
-        name = _music21_name(vocal_note.pitch, score.key)
-        sung: Any = note.Note(f"{name}{octave}", quarterLength=vocal_note.duration)
-        if not vocal_note.melisma:
-            sung.lyrics.append(
-                note.Lyric(
-                    text=score.syllable(vocal_note.syllable).text,
-                    syllabic=_syllabic(score, vocal_note),
-                )
-            )
-        part.insert(vocal_note.start, sung)
-        sung_until = vocal_note.end
-    if score.duration_beats > sung_until + 1e-9:
-        part.insert(sung_until, note.Rest(quarterLength=score.duration_beats - sung_until))
-    document: Any = stream.Score()
-    document.metadata = metadata.Metadata(title=score.title, composer="vartist")
-    document.insert(0, part)
-    path = Path(path)
-    document.write("musicxml", fp=str(path))
-    # music21 stamps today's date; drop it so the same score always gives the same file
-    text = _ENCODING_DATE.sub("", path.read_text(encoding="utf-8"))
-    path.write_text(text, encoding="utf-8")
     return path

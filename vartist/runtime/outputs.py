@@ -47,7 +47,7 @@ from vartist.userfiles import shown
 if TYPE_CHECKING:
     from vartist.runtime.song import Song
 
-SONG_FILES = ("song.wav", "song.mid", "song.lrc", "song.json")
+SONG_FILES = ("song.wav", "song.mid", "song.lrc", "song.json", "song.musicxml")
 STEMS_DIR = "stems"
 MANIFEST = ".vartist-manifest.json"
 """Lists each file vartist wrote in the folder with its size and SHA-256."""
@@ -453,10 +453,10 @@ class SongFolder:
 
 
 def write_song_files(song: Song, folder: Path, stems: bool = False) -> list[str]:
-    """Write song.wav, song.mid, song.lrc, song.json (and stems/NAME.wav) into ``folder``;
-    returns their paths relative to it."""
+    """Write song.wav, song.mid, song.lrc, song.musicxml, song.json (and stems/NAME.wav) into
+    ``folder``; returns their paths relative to it."""
     # the writers pull in the composer and the studio; a folder check must not wait for them
-    from vartist.composer.export import write_lrc, write_midi
+    from vartist.composer.export import write_lrc, write_midi, write_musicxml
     from vartist.studio.files import write_wav
 
     tags = {"title": song.title, "artist": song.persona.name, "comment": "AI-generated"}
@@ -466,6 +466,7 @@ def write_song_files(song: Song, folder: Path, stems: bool = False) -> list[str]
     write_wav(song.master, folder / "song.wav", tags)
     write_midi(song.score, folder / "song.mid")
     write_lrc(song.timeline, folder / "song.lrc", song.title, song.persona.name)
+    write_musicxml(song.score, folder / "song.musicxml")
     document = json.dumps(song_document(song), ensure_ascii=False, indent=1)
     (folder / "song.json").write_text(document, encoding="utf-8")
     written = list(SONG_FILES)

@@ -31,6 +31,7 @@ from vartist.studio.stream_master import (
     StreamingMaster,
     section_loudness_targets,
 )
+from vartist.studio.timbre_morph import apply_timbres
 from vartist.voice import build_timeline, singers
 from vartist.voice.types import SungPhoneme, VocalTake
 
@@ -300,6 +301,8 @@ class Pipeline:
         self._progress("compose", _PLANNING_SHARE / 2)
         with timings.stage("compose"):
             score = self._composer.compose(lyrics, request, compose_rng)
+            # the persona's timbre blends name the parts' instruments in the score itself
+            score = apply_timbres(score, persona.arrangement)
         frames = round(score.duration_seconds * MASTER_RATE)
         yield SongPlan(lyrics, score, MASTER_RATE, frames)
 
