@@ -26,6 +26,7 @@ if [ "$profile" = test ]; then
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
     [ -x /usr/bin/chromium ] || missing+=(chromium)  # the overlay's browser test (no download)
+    ldconfig -p 2>/dev/null | grep -q 'libasound\.so\.2' || missing+=(libasound2)  # python-rtmidi
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
             echo "installing ${missing[*]} with apt-get" >&2
