@@ -235,7 +235,6 @@ class ReleaseDesk:
 
     def _publish(self, name: str, scheduled_for: datetime, song_id: str) -> tuple[Path, ...]:
         from vartist.runtime.publishing import (
-            DEFAULT_PALETTE,
             PUBLISH_FORMATS,
             SUFFIXES,
             ReleaseTags,
@@ -248,7 +247,7 @@ class ReleaseDesk:
         with tempfile.TemporaryDirectory(dir=self.folder) as scratch:
             song = self.service.library.export(song_id, Path(scratch) / "song")
             tags = ReleaseTags.from_song_folder(song)
-            cover = cover_art(tags.title, DEFAULT_PALETTE)
+            cover = cover_art(tags.title, self.service.persona.palette)
             files = [
                 encode(song / "song.wav", out / f"song{SUFFIXES[fmt]}", fmt, tags, cover_png=cover)
                 for fmt in PUBLISH_FORMATS
