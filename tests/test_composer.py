@@ -7,6 +7,7 @@ score holds (pitches, onsets, chords, note counts, densities), never the inputs 
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -455,10 +456,31 @@ def test_swung_styles_delay_off_beat_eighths_and_straight_ones_do_not(
 ) -> None:
     def off_beat_positions(genre: str) -> set[float]:
         hats = [n for n in composed(genre, SEEDS[0]).part("drums").notes if n.pitch == 42]
-        return {round(n.start % 1.0, 3) for n in hats if n.start % 1.0 != 0}
+        return {round(n.start % 1.0, 2) for n in hats if n.start % 1.0 != 0}
 
-    assert off_beat_positions("lofi") == {0.6}
+    assert off_beat_positions("lofi") == {round(0.5 + get_style("lofi").swing, 2)}
     assert 0.5 in off_beat_positions("pop")
+
+
+def test_lofi_sings_its_off_beat_eighths_with_the_bands_swing(composed: ComposedScores) -> None:
+    def off_beats(starts: list[float]) -> Counter[float]:
+        """Onsets counted by their place within the beat, leaving out those on the beat."""
+        return Counter(round(start % 1.0, 2) for start in starts if round(start % 1.0, 2))
+
+    for seed, voice in zip(SEEDS, VOICES, strict=True):
+        lofi = composed("lofi", seed, voice)
+        hats = off_beats([n.start for n in lofi.part("drums").notes if n.pitch == 42])
+        sung = off_beats([n.start for n in lofi.vocal])
+        # the voice's off-beat eighths sit where the hi-hat's do, none on the straight grid
+        assert set(hats) == {0.6}
+        assert sung[0.6] >= 10 and sung[0.5] == 0, sung
+        # a swung note still follows on from the note before it (or after a real breath)
+        for before, after in itertools.pairwise(lofi.vocal):
+            if round(after.start % 1.0, 2) == 0.6:
+                gap = after.start - before.end
+                assert abs(gap) < 1e-6 or gap >= 0.5 - 1e-6, (before, after)
+    straight = composed("pop", SEEDS[0])
+    assert off_beats([n.start for n in straight.vocal])[0.5] >= 10
 
 
 # --- the whole call --------------------------------------------------------------------------

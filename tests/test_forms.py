@@ -16,12 +16,16 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.measure import integrated_loudness
 from tests.runner import PERSONAS, one_error_line, vartist
+from vartist.audio import Audio
 from vartist.composer import Score, compose
+from vartist.composer.score import SectionSpan
 from vartist.lyrics import lyric_engines
 from vartist.lyrics.concept import read_prompt
 from vartist.persona import Persona, load_persona
 from vartist.request import RequestError, SongRequest, parse_length
+from vartist.runtime import Pipeline
 from vartist.song_forms import form_for_request
 
 GRIEF = "a song about my grandmother's funeral"
@@ -169,6 +173,149 @@ def test_a_hook_intro_is_labelled_and_leaves_room_for_the_hook() -> None:
                 # the hook line takes two bars; the intro frames it with a bar each side
                 assert intro.duration >= 4 * score.beats_per_bar
     assert hooked
+
+
+# --- the form's touches, heard in the arrangement --------------------------------------------
+
+
+def band_notes(score: Score, span: SectionSpan) -> dict[str, int]:
+    """Notes each accompaniment part starts inside ``span``."""
+    return {
+        part.name: sum(1 for n in part.notes if span.start <= n.start < span.end)
+        for part in score.parts
+    }
+
+
+def per_bar(counts: dict[str, int], span: SectionSpan, beats_per_bar: int) -> float:
+    return sum(counts.values()) / (span.duration / beats_per_bar)
+
+
+def first_chorus(score: Score) -> SectionSpan:
+    return next(score.sections[i] for i in sung_spans(score) if score.sections[i].kind == "chorus")
+
+
+@pytest.mark.parametrize("name", ["nova", "saga", "bram"])
+def test_a_stripped_final_chorus_thins_the_band_and_keeps_the_voice(name: str) -> None:
+    stripped_songs = 0
+    for seed in SEEDS:
+        score = composed(name, GRIEF, seed)
+        stripped = [span for span in score.sections if "(stripped)" in span.label]
+        if not stripped:
+            continue
+        stripped_songs += 1
+        full_span, thin_span = first_chorus(score), stripped[0]
+        full, thin = band_notes(score, full_span), band_notes(score, thin_span)
+        bar = score.beats_per_bar
+        assert per_bar(thin, thin_span, bar) <= 0.5 * per_bar(full, full_span, bar), (full, thin)
+        assert sum(c > 0 for c in thin.values()) < sum(c > 0 for c in full.values())
+        assert thin.get("drums", 0) <= 0.25 * full.get("drums", 0)
+        # no drum fill leads into it either: the bar before is no busier than the groove
+        drums = [p for p in score.parts if p.is_drums]
+        if drums:
+            before = [
+                n for n in drums[0].notes if thin_span.start - bar <= n.start < thin_span.start
+            ]
+            earlier = [
+                n
+                for n in drums[0].notes
+                if thin_span.start - 2 * bar <= n.start < thin_span.start - bar
+            ]
+            assert len(before) <= len(earlier) + 2
+        # the voice carries it: the whole chorus is still sung
+        assert len(melody_of(score, score.sections.index(thin_span))) == len(
+            melody_of(score, score.sections.index(full_span))
+        )
+    assert stripped_songs, f"no seed gave {name}'s grief song a stripped final chorus"
+
+
+def shape_of_line(
+    notes: list[tuple[float, float, int]],
+) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """A line's rhythm (gaps between onsets, and the last note's length) and its intervals:
+    what stays when the line is moved in time or transposed."""
+    onsets = [start for start, _, _ in notes]
+    gaps = tuple(round(b - a, 3) for a, b in itertools.pairwise(onsets))
+    intervals = tuple(b[2] - a[2] for a, b in itertools.pairwise(notes))
+    return (*gaps, round(notes[-1][1], 3)), intervals
+
+
+def test_a_hook_intro_plays_the_hook_line_over_the_chorus_chords() -> None:
+    hooked = 0
+    for name, prompt in (("bram", GRIEF), ("kit", JOY), ("nova", JOY)):
+        for seed in SEEDS:
+            score = composed(name, prompt, seed)
+            intro = score.sections[0]
+            if intro.label != "intro (hook)":
+                continue
+            hooked += 1
+            chorus = first_chorus(score)
+            sung = [n for n in score.vocal if chorus.start <= n.start < chorus.end]
+            hook = [
+                (n.start, n.duration, n.pitch)
+                for n in sung
+                if n.syllable.line == sung[0].syllable.line
+            ]
+            played = {
+                part.name: sorted(
+                    (n.start, n.duration, n.pitch) for n in part.notes if n.start < intro.end
+                )
+                for part in score.parts
+                if not part.is_drums
+            }
+            leads = [
+                part_name
+                for part_name, notes in played.items()
+                if notes and shape_of_line(notes) == shape_of_line(hook)
+            ]
+            assert leads, (name, seed, played)
+            lead = score.part(leads[0])
+            # a band instrument of the genre plays it: the rock guitar in rock
+            timbres = {
+                (p.instrument, p.midi_program): p.name
+                for p in score.parts
+                if p.name in ("keys", "guitar")
+            }
+            assert (lead.instrument, lead.midi_program) in timbres
+            if score.genre == "rock":
+                assert timbres[(lead.instrument, lead.midi_program)] == "guitar"
+            # over the chords the voice later sings it over
+            shift = lead.notes[0].start - hook[0][0]
+            for start, _, _ in hook:
+                intro_chord, chorus_chord = score.chord_at(start + shift), score.chord_at(start)
+                assert intro_chord is not None and chorus_chord is not None
+                assert intro_chord.symbol == chorus_chord.symbol
+    assert hooked >= 2
+
+
+@pytest.mark.slow
+def test_a_rendered_stripped_chorus_is_quieter_than_the_full_one_and_still_sung() -> None:
+    seed = next(
+        s for s in range(8) if chosen_form_name("nova", GRIEF, s) == "stripped final chorus"
+    )
+    song = Pipeline(persona("nova"), keep_stems=True).render(SongRequest(GRIEF, seed=seed))
+    score, rate = song.score, song.master.sample_rate
+    stripped = next(span for span in score.sections if "(stripped)" in span.label)
+    full = first_chorus(score)
+    band = sum(audio.samples for name, audio in song.stems.items() if name != "vocals")
+    vocal = song.stems["vocals"].samples
+    assert isinstance(band, np.ndarray)
+
+    def level_db(samples: np.ndarray, span: SectionSpan) -> float:
+        window = samples[
+            :, round(score.seconds(span.start) * rate) : round(score.seconds(span.end) * rate)
+        ]
+        return float(10 * np.log10(np.mean(np.square(window, dtype=np.float64))))
+
+    assert level_db(band, stripped) <= level_db(band, full) - 6.0
+    # the voice is still there, not buried under what is left of the band
+    assert level_db(vocal, stripped) >= level_db(band, stripped) - 3.0
+
+    # and the listener hears it: the master does not lift it back to a full chorus's loudness
+    def loudness(span: SectionSpan) -> float:
+        start, end = round(score.seconds(span.start) * rate), round(score.seconds(span.end) * rate)
+        return integrated_loudness(Audio(song.master.samples[:, start:end], rate))
+
+    assert loudness(stripped) <= loudness(full) - 1.5
 
 
 # --- length ----------------------------------------------------------------------------------

@@ -67,6 +67,29 @@ def test_the_lead_sheet_carries_notes_lyrics_chords_tempo_key_and_metre(
     check_lead_sheet(path, score)
 
 
+def test_a_swung_song_is_written_straight_under_a_swing_marking(
+    composed: ComposedScores, tmp_path: Path
+) -> None:
+    from music21 import converter, expressions, tempo
+
+    score = composed("lofi", 2)
+    off_grid = [v for v in score.vocal if (v.start * 8) % 1 > 1e-9]
+    assert off_grid, "the lo-fi vocal is not swung, so this test checks nothing"
+    parsed = converter.parse(str(write_musicxml(score, tmp_path / "song.musicxml")))
+    notes = sung_notes(parsed)
+    assert [n.pitch.midi for n in notes] == [v.pitch for v in score.vocal]
+    offsets = [float(n.getOffsetInHierarchy(parsed)) for n in notes]
+    lengths = [float(n.duration.quarterLength) for n in notes]
+    # straight eighths and their subdivisions: no tuplet anywhere, each note near its sung time
+    assert all((x * 8) % 1 < 1e-9 for x in offsets + lengths)
+    assert all(abs(x - v.start) < 0.2 for x, v in zip(offsets, score.vocal, strict=True))
+    assert offsets == sorted(offsets)
+    marks = list(parsed.recurse().getElementsByClass(tempo.MetronomeMark))
+    assert marks[0].number == pytest.approx(score.tempo)
+    words = [t.content for t in parsed.recurse().getElementsByClass(expressions.TextExpression)]
+    assert words[:1] == ["Swing"]
+
+
 @pytest.mark.slow
 def test_a_three_minute_song_reads_back_whole(tmp_path: Path) -> None:
     """The benchmark's song: many bars, ties across bar lines, every chord of the form

@@ -168,10 +168,37 @@ class RhythmProfile:
         return 1.0 - self.straight_eighths / self.notes
 
 
+def band_swing(score: Score) -> float:
+    """How late (in beats) the drums play their off-beat eighths: 0 for a straight song."""
+    late = Counter(
+        round(n.start % 1.0, 6)
+        for part in score.parts
+        if part.is_drums
+        for n in part.notes
+        if 0.5 <= round(n.start % 1.0, 6) < 0.75
+    )
+    return late.most_common(1)[0][0] - 0.5 if late else 0.0
+
+
+def straightened(score: Score) -> list[VocalNote]:
+    """The vocal line read on the straight grid, as a lead sheet writes a swung song: every
+    onset and release on the band's swung off-beat moved back onto the eighth."""
+    swing = band_swing(score)
+
+    def straight(beat: float) -> float:
+        # the band's times are kept to a millionth of a beat
+        return beat - swing if abs(beat % 1.0 - 0.5 - swing) < 1e-5 else beat
+
+    return [
+        replace(n, start=straight(n.start), duration=straight(n.end) - straight(n.start))
+        for n in score.vocal
+    ]
+
+
 def rhythm_profile(score: Score) -> RhythmProfile:
     notes = straight = dotted = syncopated = held = lines = 0
     by_line: dict[tuple[int, int], list[VocalNote]] = {}
-    for note in score.vocal:
+    for note in straightened(score):
         by_line.setdefault((note.syllable.section, note.syllable.line), []).append(note)
     for line in by_line.values():
         lines += 1
@@ -250,9 +277,9 @@ def test_verse_two_sings_verse_ones_tune() -> None:
     repeats = [verse_tune_repeat(song(*key)) for key in SONGS]
     measured = np.array([r for r in repeats if r is not None])
     assert len(measured) == len(SONGS)
-    assert np.mean(measured >= 0.6) >= 0.8, np.round(measured, 2)
-    assert measured.mean() >= 0.65
-    assert measured.min() >= 0.3
+    # every song, not most: the second verse is the first one's tune with other words
+    assert measured.min() >= 0.6, np.round(measured, 2)
+    assert measured.mean() >= 0.75
 
 
 @pytest.mark.slow

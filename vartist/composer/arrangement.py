@@ -4,18 +4,23 @@ style's one-bar patterns over the chord track, section by section.
 The drummer varies the style per song (:func:`plan_drums`): each song draws its own version
 of the grooves, a variation bar that closes every four bars, a fill into choruses and a
 turnaround figure at other section ends, so two songs of one style share the kit and the
-feel but not the parts."""
+feel but not the parts.
+
+The form's touches are played too: a stripped final chorus drops the rhythm section and the
+pad and plays the rest of the band at its sparsest, and an intro with the hook has a ``lead``
+part (in the genre's keys or guitar timbre) play the chorus's first line."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from vartist.composer.form import PlannedSection
-from vartist.composer.melody import BEATS_PER_BAR, STEPS_PER_BEAT
+from vartist.composer.form import PlannedSection, hook_entry_beats, hook_phrase
+from vartist.composer.melody import BEATS_PER_BAR, STEPS_PER_BEAT, swung_beat
 from vartist.composer.score import Chord, Note, Part, VocalNote, chord_index_at
 from vartist.composer.styles import DRUM_NOTES, DrumBar, Level, StyleModel
 from vartist.composer.theory import CHORD_INTERVALS, chord_tones
@@ -38,6 +43,27 @@ _GUITAR_LOWEST = 40
 """The low E string."""
 _KEYS_WIDTH, _PAD_WIDTH = 14, 28
 """Semitones of the register a close keys voicing / a spread pad voicing moves in."""
+
+
+# --- the form's touches -----------------------------------------------------------------------
+
+STRIPPED_OUT = frozenset({"drums", "bass", "pad"})
+"""Parts that sit out a stripped final chorus: the voice carries it over the keys (and the
+guitar), a rhythm section that keeps playing would leave it a quieter full chorus."""
+STRIPPED_LEVEL: Level = "light"
+"""The patterns the rest of the band plays in a stripped chorus: the style's sparsest."""
+STRIPPED_ENERGY = 0.75
+"""Velocity scale of a stripped chorus against the chorus's own: played softly too."""
+LEAD_PART = "lead"
+"""The part that plays the hook line in an intro with the hook: its own stem and track."""
+LEAD_SOURCE_BY_GENRE: dict[str, str] = {"rock": "guitar", "folk": "guitar"}
+"""Whose timbre plays the hook: the genre's signature guitar (distorted for rock, acoustic
+for folk), the keys (electric piano for lo-fi, supersaw for synth-pop, piano) elsewhere."""
+LEAD_VELOCITY = 96.0
+"""A melody over the band is played out, louder than the intro's soft chords."""
+LEAD_LOWEST = 55
+"""The hook is played up an octave until its lowest note is at least G3, so a low singer's
+hook still sings over the intro's chords instead of under them."""
 
 
 # --- drum grooves per song --------------------------------------------------------------------
@@ -281,13 +307,13 @@ class _Band:
         pad_low, pad_high = register_avoiding_vocal(vocal, _PAD_WIDTH, 58.0, 38, 82, 1.5)
         self.keys_voicings = voice_lead(chords, keys_low, keys_high)
         self.pad_voicings = voice_lead(chords, pad_low, pad_high, spread=True)
-        self.parts = {name: _RawNotes.empty() for name in _INSTRUMENTS}
+        self.vocal = vocal
+        self.parts = {name: _RawNotes.empty() for name in (*_INSTRUMENTS, LEAD_PART)}
 
     # --- time and harmony helpers ---
 
     def _swung(self, beat: float) -> float:
-        # off-beat eighths fall late in swung styles; everything else stays on the grid
-        return beat + self.style.swing if abs(beat % 1.0 - 0.5) < 1e-9 else beat
+        return swung_beat(beat, self.style.swing)
 
     def _chord_index(self, beat: float) -> int:
         return chord_index_at(self.chord_starts, beat)
@@ -431,6 +457,9 @@ class _Band:
         for number, planned in enumerate(self.sections):
             arrangement = style.sections[planned.role]
             parts, level, energy = arrangement.parts, arrangement.level, arrangement.energy
+            if planned.stripped:
+                parts, level = parts - STRIPPED_OUT, STRIPPED_LEVEL
+                energy *= STRIPPED_ENERGY
             following = self.sections[number + 1] if number + 1 < len(self.sections) else None
             for bar in range(planned.bars):
                 bar_start = planned.span.start + bar * BEATS_PER_BAR
@@ -444,6 +473,7 @@ class _Band:
                     is_last_bar
                     and following is not None
                     and following.role == "chorus"
+                    and not following.stripped
                     and "drums" in style.sections["chorus"].parts
                 )
                 if "drums" in parts or fill:
@@ -466,6 +496,34 @@ class _Band:
                     )
             if "pad" in parts:
                 self._play_pad(planned, energy)
+            if planned.hook_section is not None:
+                self._play_hook(planned, planned.hook_section)
+
+    def _play_hook(self, intro: PlannedSection, lyric_section: int) -> None:
+        """The hook line, as the voice sings it in the chorus, played by the lead in the
+        intro (over the chorus's chords, which the composer put there)."""
+        found = hook_phrase(self.sections, lyric_section)
+        if found is None:
+            return
+        chorus, phrase = found
+        line_start = chorus.span.start + phrase.start
+        line = [
+            note
+            for note in self.vocal
+            if line_start <= note.start < line_start + phrase.rhythm.beats
+            and note.syllable.section == lyric_section
+            and note.syllable.line == phrase.line
+        ]
+        if not line:
+            return
+        shift = intro.span.start + hook_entry_beats(intro, phrase.rhythm.beats) - line_start
+        octaves = math.ceil(max(0, LEAD_LOWEST - min(n.pitch for n in line)) / 12)
+        for note in line:
+            start, end = note.start + shift, min(note.end + shift, intro.span.end)
+            if end - start > 1e-9:
+                self.parts[LEAD_PART].add(
+                    start, end - start, note.pitch + 12 * octaves, LEAD_VELOCITY
+                )
 
     def _drum_bar(
         self,
@@ -510,13 +568,17 @@ class _Band:
                 ],
                 self.total_beats,
             )
+            # the lead borrows its timbre from the part that plays the hook in this genre
+            timbre = (
+                LEAD_SOURCE_BY_GENRE.get(self.style.name, "keys") if name == LEAD_PART else name
+            )
             parts.append(
                 Part(
                     name=name,
-                    instrument=_INSTRUMENTS[name],
+                    instrument=_INSTRUMENTS[timbre],
                     notes=notes,
                     is_drums=name == "drums",
-                    midi_program=self.style.programs.get(name, 0),
+                    midi_program=self.style.programs.get(timbre, 0),
                 )
             )
         return tuple(parts)

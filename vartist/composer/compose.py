@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from vartist.composer.arrangement import arrange
-from vartist.composer.form import PlannedSection, plan_form
+from vartist.composer.form import PlannedSection, hook_entry_beats, hook_phrase, plan_form
 from vartist.composer.harmony import build_chord_track, relative_chords
 from vartist.composer.learned.guidance import LearnedMelodyBias, learned_feel, styled_model
 from vartist.composer.learned.model import StyleBlend
 from vartist.composer.melody import (
     BEATS_PER_BAR,
     MelodyBias,
+    SungTune,
     comfortable_range,
     rhythm_feel,
     sung_range,
+    sung_tune,
+    swing_vocal,
     write_section_melody,
 )
 from vartist.composer.score import Chord, Score, SyllableRef, VocalNote
-from vartist.composer.styles import ROLES, StyleModel, get_style
+from vartist.composer.styles import ROLES, Role, StyleModel, get_style
 from vartist.lyrics.concept import read_prompt
 from vartist.lyrics.types import Lyrics, Section
 from vartist.persona import Persona
@@ -45,6 +49,33 @@ def choose_tempo(
     return rounded if low <= rounded <= high else drawn
 
 
+def with_hook_harmony(
+    chords: Sequence[Chord], sections: Sequence[PlannedSection]
+) -> tuple[Chord, ...]:
+    """The chord track with the chorus's chords under the hook line wherever an intro plays
+    it, so the instrument playing the hook has the harmony the hook was written over."""
+    track = list(chords)
+    for intro in sections:
+        if intro.hook_section is None:
+            continue
+        found = hook_phrase(sections, intro.hook_section)
+        if found is None:
+            continue
+        chorus, phrase = found
+        line_start = chorus.span.start + phrase.start
+        entry = intro.span.start + hook_entry_beats(intro, phrase.rhythm.beats)
+        end = min(entry + phrase.rhythm.beats, intro.span.end)
+        shift = entry - line_start
+        borrowed = [
+            replace(chord, start=chord.start + shift)
+            for chord in chords
+            if line_start <= chord.start < line_start + (end - entry)
+        ]
+        track = [c for c in track if not entry <= c.start < end]
+        track = sorted([*track, *borrowed], key=lambda chord: chord.start)
+    return tuple(track)
+
+
 def _write_melody(
     lyrics: Lyrics,
     sections: Sequence[PlannedSection],
@@ -55,11 +86,13 @@ def _write_melody(
     rng: np.random.Generator,
     bias: MelodyBias | None = None,
 ) -> tuple[VocalNote, ...]:
-    # Sections of one role share a motif seed, so a second verse echoes the first one's
-    # contour, and a repeated section with the same lyrics and chords sings the same notes.
+    # Sections of one role share a motif seed and sing the tune the role's first section
+    # sang, so a second verse sings the first one's tune to its own words, and a repeated
+    # section with the same lyrics and chords sings the same notes.
     motif_seeds = {role: int(rng.integers(_SEED_BOUND)) for role in ROLES}
     comfortable = comfortable_range(vocal_range)
     written: dict[tuple[Section, str, tuple[Chord, ...]], tuple[VocalNote, ...]] = {}
+    tunes: dict[Role, SungTune] = {}
     vocal: list[VocalNote] = []
     for planned in sections:
         index = planned.span.lyric_section
@@ -79,7 +112,9 @@ def _write_melody(
                 style,
                 np.random.default_rng(motif_seeds[planned.role]),
                 bias,
+                tunes.get(planned.role, ()),
             )
+            tunes.setdefault(planned.role, sung_tune(section, written[cache_key]))
         offset = planned.span.start
         vocal.extend(
             VocalNote(
@@ -121,13 +156,15 @@ def compose(
         style = styled_model(style, blend, key, rng)
         bias = LearnedMelodyBias(blend, key, int(rng.integers(_SEED_BOUND)))
     sections = plan_form(lyrics, style, feel, rng, request, persona, tempo)
-    chords = build_chord_track(sections, key, style, rng)
+    chords = with_hook_harmony(build_chord_track(sections, key, style, rng), sections)
     vocal_range = persona.voice.midi_range
     # the prompt's energy places the melody in the singer's comfortable range: still songs
     # low, driving ones high and a little wider
     energy = read_prompt(request.prompt, persona.language).energy
     singing_range = sung_range(comfortable_range(vocal_range), energy, rng)
     vocal = _write_melody(lyrics, sections, chords, key, singing_range, style, rng, bias)
+    # the voice swings with the band, so sung off-beats land with the hi-hat
+    vocal = swing_vocal(vocal, style.swing)
     parts = arrange(sections, chords, key, style, vocal, rng)
     return Score(
         title=lyrics.title,

@@ -9,6 +9,7 @@ length is met by sizing the intro and the outro for the tempo.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +35,8 @@ EMPTY_SECTION_BARS = 4
 MAX_STINGER_EDGE_BARS = 2
 """A stinger's intro and outro stay short even when it has time to spare: it is a jingle."""
 HOOK_INTRO_BARS = 4
-"""An intro that plays the hook lasts at least as long as the hook line (two bars) and a bar
-to breathe on each side of it."""
+"""An intro that plays the hook lasts at least as long as the hook line (two bars, or four
+for a long line) and a bar to breathe on each side of it."""
 HOOK_LABEL = "intro (hook)"
 STRIPPED_SUFFIX = " (stripped)"
 """Labels mark the form's touches in the Score, where every later stage reads sections."""
@@ -58,6 +59,25 @@ class PlannedSection:
     @property
     def bars(self) -> int:
         return round(self.span.duration / BEATS_PER_BAR)
+
+
+def hook_entry_beats(intro: PlannedSection, hook_beats: float) -> float:
+    """Beats from the intro's start where an instrument comes in with the hook line: after a
+    bar that sets the groove when the intro holds the line and that bar, at once otherwise."""
+    if intro.span.duration >= hook_beats + BEATS_PER_BAR:
+        return float(BEATS_PER_BAR)
+    return 0.0
+
+
+def hook_phrase(
+    sections: Sequence[PlannedSection], lyric_section: int
+) -> tuple[PlannedSection, PlacedPhrase] | None:
+    """The first span that sings ``lyric_section`` and its first phrase: the hook line an
+    intro plays."""
+    for planned in sections:
+        if planned.span.lyric_section == lyric_section and planned.phrases:
+            return planned, planned.phrases[0]
+    return None
 
 
 def place_phrases(section: Section, feel: RhythmFeel) -> tuple[PlacedPhrase, ...]:
@@ -159,7 +179,15 @@ def plan_form(
     if follows_form and form is not None:
         if form.shape.hook_intro:
             hook_section = kinds.index("chorus")
-            intro_bars = max(intro_bars, HOOK_INTRO_BARS)
+            hook_line_bars = next(
+                (
+                    entry[4][0].rhythm.bars
+                    for entry in layout
+                    if entry[3] == hook_section and entry[4]
+                ),
+                HOOK_INTRO_BARS - 2,
+            )
+            intro_bars = max(intro_bars, HOOK_INTRO_BARS, hook_line_bars + 2)
         if form.shape.ending_style == "stripped":
             stripped_at = max(i for i, entry in enumerate(layout) if entry[0] == "chorus")
             role, bars, label, lyric, phrases = layout[stripped_at]

@@ -8,9 +8,11 @@ path under costs for harmony, contour and motion.
 Each section role has a *tune* drawn from its seed alone: per phrase position a rhythm
 template from the style's cells (dotted, syncopated and held figures included), an optional
 push (an anticipated stress), a contour and slot-by-slot pitch preferences. The words are
-fitted to the tune, so a second verse sings the first one's tune wherever its syllables fall
-on the same slots. A chorus opens every other line with a hook, one rhythm and one shape in
-scale steps, and every line's highest note is moved onto a stressed syllable.
+fitted to the tune. A later section of a role then sings the notes the first one sang: its
+lines are aligned syllable by syllable to the first section's by their stresses, and the
+pitch search holds each interval. A chorus opens every other line with a hook, one rhythm and
+one shape in scale steps, and every line's highest note is moved onto a stressed syllable.
+In a swung style the finished line swings with the band (:func:`swing_vocal`).
 """
 
 from __future__ import annotations
@@ -388,6 +390,39 @@ def scale_steps(pitches: npt.NDArray[np.int64], key: Key) -> npt.NDArray[np.int6
     return (octave * len(scale) + index).astype(np.int64)
 
 
+SWING_RESOLUTION = 1 / 128
+"""Beats a swing delay is rounded to. A binary fraction, so every swung time is exact in
+floating point and a repeated section's onsets, less its start, compare equal (a delay of 0.1
+beat would make 97.6 - 96.0 differ from 49.6 - 48.0 in the last bit)."""
+
+
+def swung_beat(beat: float, swing: float) -> float:
+    """``beat`` in a style that swings by ``swing`` beats: off-beat eighths fall that much
+    late (to :data:`SWING_RESOLUTION`), every other position stays on the grid. The band and
+    the voice share it, so a sung off-beat lands with the hi-hat."""
+    if abs(beat % 1.0 - 0.5) >= 1e-9:
+        return beat
+    return beat + round(swing / SWING_RESOLUTION) * SWING_RESOLUTION
+
+
+def swing_vocal(notes: Sequence[VocalNote], swing: float) -> tuple[VocalNote, ...]:
+    """The vocal line (in time order) played with the style's swing: every onset and release
+    on an off-beat eighth moves late as the band's do, so notes that touched still touch. A
+    release before a rest moves only as far as keeps :data:`MIN_BREATH` before the next
+    phrase (or the breath it already had, if shorter)."""
+    if swing == 0.0:
+        return tuple(notes)
+    swung: list[VocalNote] = []
+    for index, note in enumerate(notes):
+        start, end = swung_beat(note.start, swing), swung_beat(note.end, swing)
+        following = notes[index + 1] if index + 1 < len(notes) else None
+        if following is not None and following.start > note.end + 1e-9:
+            breath = min(MIN_BREATH, following.start - note.end)
+            end = max(note.end, min(end, swung_beat(following.start, swing) - breath))
+        swung.append(replace(note, start=start, duration=end - start))
+    return tuple(swung)
+
+
 COMFORT_MARGIN = 1
 """Semitones kept off each end of a singer's range: the very edge strains, the rest of the
 range is the singer's to use, and songs of different energy sit in different parts of it."""
@@ -462,6 +497,111 @@ class _PhraseTune:
     """``[slot, pitch]`` preferences: the same slot gets the same noise in every section."""
     template: frozenset[int]
     push: int | None
+
+
+@dataclass(frozen=True)
+class TuneNote:
+    """One note of a line as the first section of a role sang it."""
+
+    pitch: int
+    stressed: bool
+    melisma: bool
+
+
+SungTune = tuple[tuple[TuneNote, ...], ...]
+"""Per phrase position, the notes the first section of a role sang: the tune a later section
+of the role sings again to its own words."""
+
+
+def sung_tune(section: Section, notes: Sequence[VocalNote]) -> SungTune:
+    """The tune of ``notes`` (a section's melody, as written for ``section``) line by line."""
+    by_line: dict[int, list[TuneNote]] = {}
+    for note in notes:
+        ref = note.syllable
+        stress = section.lines[ref.line].words[ref.word].syllables[ref.syllable].stress
+        by_line.setdefault(ref.line, []).append(TuneNote(note.pitch, stress > 0, note.melisma))
+    return tuple(tuple(by_line[line]) for line in sorted(by_line))
+
+
+ALIGN_GAP_COST = 1.0
+"""Cost of a syllable the earlier line has no note for, or of a note it had that the new line
+leaves out."""
+ALIGN_REPEAT_GAP_COST = 0.5
+"""Cost of leaving out an earlier note that repeated the pitch before it: that loses one
+interval of the tune (a repeat), where leaving out any other note loses two."""
+ALIGN_MISMATCH_COST = 0.6
+"""Cost of pairing a stressed syllable with an unstressed one (or a melisma with a syllable):
+under two gaps, so a line of the same length takes the tune note for note."""
+TUNE_REPEAT_BREAK_COST = 12.0
+"""Cost of leaving the earlier section's interval (in scale steps) between two notes of a
+repeated tune: above any leap, an off-chord strong beat and the tune's pull together, so the
+tune only bends where the new line's harmony or its ending rule out every other way."""
+
+
+def _alignment_costs(
+    model: Sequence[TuneNote], notes: Sequence[_PlannedNote]
+) -> tuple[FloatArray, FloatArray]:
+    """Edit-distance tables of ``notes`` against ``model``: the cost of pairing note ``i``
+    with model note ``j``, and the running total (leaving a model note out costs less where
+    it repeated the pitch before it)."""
+    pairing = np.array(
+        [
+            [
+                0.0
+                if partner.stressed == note.stressed and partner.melisma == note.melisma
+                else ALIGN_MISMATCH_COST
+                for partner in model
+            ]
+            for note in notes
+        ]
+    ).reshape(len(notes), len(model))
+    skipping = np.array(
+        [
+            ALIGN_REPEAT_GAP_COST if j and model[j - 1].pitch == partner.pitch else ALIGN_GAP_COST
+            for j, partner in enumerate(model)
+        ]
+    )
+    rows, cols = len(notes) + 1, len(model) + 1
+    total = np.zeros((rows, cols))
+    total[:, 0] = np.arange(rows) * ALIGN_GAP_COST
+    total[0, 1:] = np.cumsum(skipping)
+    for i in range(1, rows):
+        for j in range(1, cols):
+            total[i, j] = min(
+                total[i - 1, j - 1] + pairing[i - 1, j - 1],
+                total[i - 1, j] + ALIGN_GAP_COST,
+                total[i, j - 1] + skipping[j - 1],
+            )
+    return pairing, total
+
+
+def _aligned_pitches(model: Sequence[TuneNote], notes: Sequence[_PlannedNote]) -> list[int]:
+    """A pitch from the earlier line for each note of the new one. The last notes pair up
+    (both lines come to rest alike); the others are aligned by their stresses (edit
+    distance), a note with no partner repeats its neighbour's pitch (an extra pickup adds a
+    repeated note, not a new interval), and the model notes left out are the repeated ones
+    where there is a choice."""
+    head_notes, head_model = notes[:-1], model[:-1]
+    pairing, total = _alignment_costs(head_model, head_notes)
+    partners: list[int | None] = [None] * len(head_notes)
+    i, j = len(head_notes), len(head_model)
+    while i > 0 and j > 0:
+        if math.isclose(total[i, j], total[i - 1, j - 1] + pairing[i - 1, j - 1]):
+            partners[i - 1] = j - 1
+            i, j = i - 1, j - 1
+        elif math.isclose(total[i, j], total[i - 1, j] + ALIGN_GAP_COST):
+            i -= 1
+        else:
+            j -= 1
+    partners.append(len(model) - 1)
+    first = next(p for p in partners if p is not None)
+    pitches: list[int] = []
+    for partner_index in partners:
+        if partner_index is not None:
+            pitches.append(model[partner_index].pitch)
+        else:
+            pitches.append(pitches[-1] if pitches else model[first].pitch)
+    return pitches
 
 
 def syllable_refs(line: Line) -> list[tuple[int, int]]:
@@ -572,6 +712,8 @@ class _PhraseShape:
     rendition, which must be a figure and not a recitation."""
     tune: tuple[tuple[int, int], ...] = ()
     """(slot, pitch) of the role's tune for this phrase position, sorted by slot."""
+    break_cost: float = HOOK_BREAK_COST
+    """Cost of leaving one of ``forced_intervals``."""
 
 
 def _peak_on_stress(
@@ -599,7 +741,14 @@ def _choose_pitches(
     unary = _unary_costs(notes, chords, chord_starts, key, pitches, shape)
     degrees = scale_steps(pitches, key)
     chosen, _ = _viterbi(
-        notes, pitches, unary, shape.forced_intervals, shape.bias, degrees, shape.moving_notes
+        notes,
+        pitches,
+        unary,
+        shape.forced_intervals,
+        shape.bias,
+        degrees,
+        shape.moving_notes,
+        shape.break_cost,
     )
     for _ in range(PEAK_RETRIES):
         top = max(chosen)
@@ -621,6 +770,7 @@ def _choose_pitches(
                 shape.bias,
                 degrees,
                 shape.moving_notes,
+                shape.break_cost,
             )
             if feasible:
                 break
@@ -696,6 +846,7 @@ def _viterbi(
     bias: MelodyBias | None = None,
     degrees: npt.NDArray[np.int64] | None = None,
     moving_notes: int = 0,
+    break_cost: float = HOOK_BREAK_COST,
 ) -> tuple[list[int], bool]:
     """The cheapest pitch path, and whether it avoids every forbidden pitch."""
     interval = np.abs(pitches[:, None] - pitches[None, :])
@@ -717,7 +868,7 @@ def _viterbi(
             moves = moves + np.where(rise == 0, HOOK_STILL_COST, 0.0)
         if i in forced:
             steps_up = rise if degrees is None else degrees[None, :] - degrees[:, None]
-            moves = moves + np.where(steps_up == forced[i], 0.0, HOOK_BREAK_COST)
+            moves = moves + np.where(steps_up == forced[i], 0.0, break_cost)
         candidates = total[:, None] + moves
         back[i] = np.argmin(candidates, axis=0)
         total = candidates[back[i], np.arange(pitches.size)] + unary[i]
@@ -763,6 +914,21 @@ def _tune_pitches(
         replace(shape, forced_intervals=(), section_end=False),
     )
     return tuple(zip(slots, sung, strict=True))
+
+
+def _repeating(
+    shape: _PhraseShape, notes: Sequence[_PlannedNote], targets: Sequence[int], key: Key
+) -> _PhraseShape:
+    """``shape`` pulled onto an earlier line's tune: each note toward its aligned pitch, and
+    each interval held to the earlier one's in scale steps."""
+    slots = [round((n.start - shape.start) * STEPS_PER_BEAT) for n in notes]
+    steps = np.diff(scale_steps(np.asarray(targets, dtype=np.int64), key))
+    return replace(
+        shape,
+        tune=tuple(zip(slots, targets, strict=True)),
+        forced_intervals=tuple((i, int(step)) for i, step in enumerate(steps, start=1)),
+        break_cost=TUNE_REPEAT_BREAK_COST,
+    )
 
 
 def _guided_phrase(phrase: PlacedPhrase, line: Line, guide: RhythmGuide) -> PlacedPhrase:
@@ -830,6 +996,7 @@ def write_section_melody(
     style: StyleModel,
     rng: np.random.Generator,
     bias: MelodyBias | None = None,
+    model: SungTune = (),
 ) -> tuple[VocalNote, ...]:
     """Pitches for one lyric section, times relative to its start.
 
@@ -837,8 +1004,10 @@ def write_section_melody(
     contour and slot preferences of each phrase position, and a chorus's hook) comes from
     ``rng`` alone, and the words are fitted to it: sections of one role that get the same
     ``rng`` seed sing the same tune, adapted where their syllables differ, and a repeated
-    section with the same lyrics and chords sings exactly the same melody. Every syllable
-    ref's ``section`` is 0; the caller sets it.
+    section with the same lyrics and chords sings exactly the same melody. With ``model``
+    (the tune the role's first section sang, see :func:`sung_tune`) each line that does not
+    carry the hook sings its model line's intervals again, aligned to its own syllables. Every
+    syllable ref's ``section`` is 0; the caller sets it.
     """
     if not phrases:
         return ()
@@ -890,6 +1059,8 @@ def write_section_melody(
         )
         moving = HOOK_NOTES if carries_hook and hook_shape is None else 0
         shape = replace(shape, tune=tune_line, moving_notes=moving)
+        if index < len(model) and model[index] and not carries_hook:
+            shape = _repeating(shape, planned, _aligned_pitches(model[index], planned), key)
         chosen = _choose_pitches(planned, chords, chord_starts, key, pitches, shape)
         if carries_hook and hook_shape is None:
             hook_degrees = scale_steps(np.asarray(chosen[:HOOK_NOTES], dtype=np.int64), key)

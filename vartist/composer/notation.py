@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vartist.composer.score import Chord, Score, VocalNote
-from vartist.errors import MissingDependencyError
+from vartist.errors import MissingDependencyError, VartistError
 from vartist.pitch import Key
 
 LEAD_SHEET_COMPOSER = "vartist"
@@ -65,6 +65,40 @@ class _ChordSymbols:
         return copy.deepcopy(self._made[wanted])
 
 
+WRITTEN_GRID = 1 / 8
+"""Beats a written note's start and end are rounded to when swing is taken out: a lead sheet
+shows thirty-second notes at the finest, never the tuplets an exact swung time would need."""
+
+
+def _written_beat(beat: float, swing_shift: float) -> float:
+    """Where a sung beat is written. Swing is notated as straight eighths under a "Swing"
+    marking, as jazz and lo-fi lead sheets do, so an off-beat eighth sung ``swing_shift`` late
+    is written on the half-beat; every other time is rounded to :data:`WRITTEN_GRID`."""
+    if swing_shift and abs(beat % 1.0 - 0.5 - swing_shift) < 1e-9:
+        return beat - swing_shift
+    return round(beat / WRITTEN_GRID) * WRITTEN_GRID if swing_shift else beat
+
+
+def _written_notes(score: Score) -> list[tuple[float, float, VocalNote]]:
+    """(written start, written end, note) of each vocal note, swing taken out."""
+    from vartist.composer.melody import SWING_RESOLUTION
+    from vartist.composer.styles import get_style
+
+    try:
+        swing = get_style(score.genre).swing
+    except VartistError:
+        swing = 0.0  # a score from a style this version does not know: written as sung
+    shift = round(swing / SWING_RESOLUTION) * SWING_RESOLUTION
+    starts = [_written_beat(n.start, shift) for n in score.vocal]
+    written = []
+    for index, sung in enumerate(score.vocal):
+        end = _written_beat(sung.end, shift)
+        if index + 1 < len(starts):
+            end = min(end, starts[index + 1])
+        written.append((starts[index], max(end, starts[index] + WRITTEN_GRID), sung))
+    return written
+
+
 def _melody_part(score: Score) -> Any:
     """The vocal line as a music21 Part: notes with lyrics, rests between them, chords above."""
     from music21 import instrument, key, meter, note, stream, tempo
@@ -75,7 +109,9 @@ def _melody_part(score: Score) -> Any:
     # fixed ids: music21 would otherwise draw random ones and no two files would match
     singer.partId, singer.instrumentId = "P1", "P1-I1"
     part.insert(0, singer)
-    part.insert(0, tempo.MetronomeMark(number=score.tempo))
+    written = _written_notes(score)
+    swung = any(abs(start - sung.start) > 1e-9 for start, _, sung in written)
+    part.insert(0, tempo.MetronomeMark(text="Swing" if swung else None, number=score.tempo))
     part.insert(0, meter.TimeSignature(f"{score.beats_per_bar}/4"))
     tonic = music21_pitch_name(score.key.tonic, score.key)
     part.insert(0, key.Key(tonic if score.key.mode == "major" else tonic.lower(), score.key.mode))
@@ -83,12 +119,12 @@ def _melody_part(score: Score) -> Any:
     for chord in score.chords:
         part.insert(chord.start, symbols.symbol(chord))
     sung_until = 0.0
-    for vocal_note in score.vocal:
-        if vocal_note.start > sung_until + 1e-9:
-            part.insert(sung_until, note.Rest(quarterLength=vocal_note.start - sung_until))
+    for start, end, vocal_note in written:
+        if start > sung_until + 1e-9:
+            part.insert(sung_until, note.Rest(quarterLength=start - sung_until))
         octave = vocal_note.pitch // 12 - 1
         name = music21_pitch_name(vocal_note.pitch, score.key)
-        sung: Any = note.Note(f"{name}{octave}", quarterLength=vocal_note.duration)
+        sung: Any = note.Note(f"{name}{octave}", quarterLength=end - start)
         if not vocal_note.melisma:
             sung.lyrics.append(
                 note.Lyric(
@@ -96,8 +132,8 @@ def _melody_part(score: Score) -> Any:
                     syllabic=syllabic(score, vocal_note),
                 )
             )
-        part.insert(vocal_note.start, sung)
-        sung_until = vocal_note.end
+        part.insert(start, sung)
+        sung_until = end
     if score.duration_beats > sung_until + 1e-9:
         part.insert(sung_until, note.Rest(quarterLength=score.duration_beats - sung_until))
     return part

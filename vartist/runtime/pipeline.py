@@ -17,7 +17,8 @@ import numpy.typing as npt
 from vartist import __version__
 from vartist.audio import MASTER_RATE, Audio
 from vartist.composer import Composer
-from vartist.composer.score import Note, Score, VocalNote
+from vartist.composer.form import STRIPPED_SUFFIX
+from vartist.composer.score import Note, Score, SectionSpan, VocalNote
 from vartist.lyrics import lyric_engines, parse_lyrics
 from vartist.lyrics.types import Lyrics
 from vartist.persona import Persona
@@ -207,6 +208,13 @@ _PROVENANCE_PACKAGES = (
 )
 
 
+def _loudness_kind(span: SectionSpan) -> str:
+    """The section kind the master shapes loudness by: a stripped chorus is its own kind."""
+    if span.kind == "chorus" and span.label.endswith(STRIPPED_SUFFIX):
+        return "stripped chorus"
+    return span.kind
+
+
 def _package_versions() -> dict[str, str]:
     versions = {"vartist": __version__}
     for name in _PROVENANCE_PACKAGES:
@@ -317,7 +325,10 @@ class Pipeline:
         units = render_units(score)
         starts = [score.seconds(unit.start) for unit in units]
         targets = section_loudness_targets(
-            [(score.sections[u.section].kind, score.seconds(u.end - u.start)) for u in units],
+            [
+                (_loudness_kind(score.sections[u.section]), score.seconds(u.end - u.start))
+                for u in units
+            ],
             persona.mix.loudness_lufs,
         )
         mastering = StreamingMaster(persona.mix)

@@ -104,6 +104,8 @@ STEM_TREATMENTS: Mapping[str, StemTreatment] = MappingProxyType(
         "pad": StemTreatment(-27.0, width=2.2, highpass_hz=160.0, duck_db=3.5),
         "guitar": _GUITAR,
         "pluck": _GUITAR,
+        # the hook played in an intro: in front and in the middle, where the voice will be
+        "lead": StemTreatment(-23.5, highpass_hz=150.0, eq=(EqBand("peak", 2500.0, 1.5, 0.9),)),
     }
 )
 """Treatments by stem (part) name; other names get :data:`DEFAULT_TREATMENT`."""

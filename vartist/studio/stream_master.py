@@ -281,12 +281,14 @@ SECTION_LOUDNESS_OFFSETS_LU = {
     "verse": -1.5,
     "pre-chorus": -0.5,
     "chorus": 1.0,
+    "stripped chorus": -1.5,
     "bridge": -1.0,
     "interlude": -2.0,
     "outro": -2.5,
 }
 """How loud each kind of section sits against the others: the shape of a song (quiet intro,
-verses under the choruses) that a per-section master must keep."""
+verses under the choruses, a stripped final chorus pulled back to a verse's intimacy) that a
+per-section master must keep."""
 
 
 def section_loudness_targets(sections: list[tuple[str, float]], target_lufs: float) -> list[float]:
