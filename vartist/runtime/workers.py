@@ -247,7 +247,12 @@ def worker_main(settings: ServiceSettings, parent: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     library = settings.open_library()
     queue = RenderQueue(settings, library)
-    consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False)
+    # An idle consumer polls with a growing delay (Huey's default grows by 15% a poll up to
+    # 10 s): a song asked for after a quiet spell waited 1-3 s to start. Polling the small
+    # queue table four times a second costs nothing.
+    consumer = queue.huey.create_consumer(
+        workers=1, worker_type="thread", periodic=False, max_delay=IDLE_POLL_SECONDS
+    )
     _warm_up()
     consumer.run()
 
@@ -267,6 +272,8 @@ def _warm_up() -> None:
 
 
 WARM_UP_LYRICS = "[verse]\nla la la\n"
+IDLE_POLL_SECONDS = 0.25
+"""The longest an idle worker waits between looks at the queue."""
 
 
 @dataclass
