@@ -1,7 +1,7 @@
 """How well the words of English songs are understood: Whisper tiny.en against the sung lines,
 beside espeak-ng's plain speech of the same lines (``tests/judge.py`` says how).
 
-    .venv/bin/python benchmarks/intelligibility.py [--seed N] [--lines] [--keep DIR] [--songs 1,4]
+    .venv/bin/python benchmarks/intelligibility.py [--seed N] [--lines] [--keep DIR]
 
 Renders three prompts for each English example persona (Nova Lane, Kit Ember) and one song on
 the user's lyrics of ``examples/lyrics-own.txt``, writes each with its stems, judges every sung
@@ -96,21 +96,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--lines", action="store_true", help="print every line's transcripts")
     parser.add_argument("--keep", type=Path, help="write the songs here instead of a temp dir")
-    parser.add_argument(
-        "--songs",
-        help="only these songs, by their 1-based numbers in the full set (like 1,4), for a quick "
-        "look while iterating; the totals then describe the subset, not the bar",
-    )
     args = parser.parse_args()
-    chosen = {int(n) for n in args.songs.split(",")} if args.songs else None
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vartist-intelligibility-") as scratch:
         base = args.keep or Path(scratch)
         judged: list[tuple[Case, list[LineJudgement]]] = []
         for number, case in enumerate(cases(), 1):
-            if chosen is not None and number not in chosen:
-                continue
             folder = base / f"song-{number}-{case.persona}"
             render_into(case, args.seed, folder)
             judged.append((case, list(judge_song(folder).lines)))

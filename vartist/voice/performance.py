@@ -3,10 +3,8 @@
 For each sung syllable the onset consonants go just before its first note so the vowel lands
 on the beat, the vowel is held through the note (and any melisma notes after it) as a slowly
 swaying loop over its steadiest part, and the coda consonants close the syllable just before
-the next onset. Consonants play at their spoken speed: squeezed, they lose frames rather than
-speed. A held vowel swells and brightens as the singing style says, and chorus lines are
-lifted over the verses. Rests before phrases get a soft breath. The plan is plain per-frame
-arrays, which the singer turns into WORLD parameters.
+the next onset. Rests before phrases get a soft breath. The plan is plain per-frame arrays,
+which the singer turns into WORLD parameters.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from vartist.lyrics.types import Syllable
 from vartist.voice.errors import UnsingableScoreError
 from vartist.voice.phonetics import PhoneKind, is_diphthong, phone_kinds
 from vartist.voice.spoken import FRAME_SECONDS, SpokenWord
-from vartist.voice.styles import STYLES, SingingStyle, section_lift_db
 from vartist.voice.types import SungPhoneme
 from vartist.voice.visemes import visemes_of
 
@@ -40,19 +37,10 @@ ONSET_SHARE_OF_PREVIOUS = 0.4
 short to say the next word's consonants at their natural length."""
 CODA_MAX = 24
 CODA_SHARE = 0.3
-CODA_MAX_BEFORE_REST = 30
-CODA_SHARE_BEFORE_REST = 0.5
-"""A coda before a rest keeps up to 150 ms and half its note, its spoken length or less, ending
-with the note: squeezed into 30% of a short last note it was too quiet and short to hear, and
-line-final words were the ones the listener lost most."""
 # Vowel loop: the share of the spoken vowel that is swayed through while a note is held.
 MONOPHTHONG_LOOP = (0.3, 0.7)
 DIPHTHONG_LOOP = (0.1, 0.45)
 """A singer holds the first part of a diphthong and glides to the second at the end."""
-DIPHTHONG_GLIDE_SHARE = 0.3
-"""On a held note the glide to a diphthong's second part takes at least this share of the
-note, not just its spoken 50 ms: a long "slow" or "go" held on its first part and closed in a
-blink was heard as another word, or as nothing."""
 LOOP_HALF_CYCLE = 60
 """Frames per sweep through the loop (0.3 s): slow enough to sound steady, never frozen."""
 # Breaths in rests before phrases.
@@ -66,19 +54,15 @@ CONSONANT_POWER = 10 ** (-4 / 10)
 ONSET_POWER = 1.0
 """Onset consonants keep their spoken balance with the vowel: they tell the listener which
 word begins, and 4 dB lower they were heard as their neighbours (w as m, k as h)."""
-GLOTTAL_GAP = 8
-"""Frames (40 ms, about a glottal stop's length) of closure before a word that begins with its
-vowel and is sung legato, as a singer's glottal onset: without it the previous word's last
-sound ran into the vowel and was heard as a new consonant (it as did, I as my)."""
+GLOTTAL_GAP = 4
+"""Frames (20 ms) of closure before a word that begins with its vowel, as a singer's glottal
+onset: sung legato, the previous word's last sound ran into it and was heard as a new
+consonant (it as did, I as my)."""
 GLOTTAL_RAMP = 2
 """Frames either side of the closure over which the level dips and returns: a cut to silence
 in one frame clicks."""
 GLOTTAL_FLOOR = 10 ** (-30 / 10)
 """The closure's depth, 30 dB under the vowel: voicing never stops, so the pitch stays whole."""
-SWELL_MIN_FRAMES = 50
-"""Vowels held 250 ms or longer swell (the style says how much); shorter ones stay level."""
-SWELL_RISE_SHARE = 0.7
-"""A held vowel grows over this share of its length and holds its height to the end."""
 LEVEL_EQUALISING = 0.3
 """How far (0 none, 1 fully) each vowel's level is pulled to the song's typical vowel level:
 espeak-ng speaks unstressed syllables much quieter than a singer sings them."""
@@ -128,8 +112,6 @@ class PerformancePlan:
     """Power gain on the envelope."""
     kind: npt.NDArray[np.int8]
     """:class:`PhoneKind` of each frame; SILENCE where nothing sounds."""
-    swell: npt.NDArray[np.float64]
-    """How far each frame is into a held vowel's swell, 0 to 1: the singer brightens with it."""
     phonemes: list[SungPhoneme]
 
     @classmethod
@@ -140,7 +122,6 @@ class PerformancePlan:
             weight=np.zeros(frame_count),
             gain=np.zeros(frame_count),
             kind=np.zeros(frame_count, np.int8),
-            swell=np.zeros(frame_count),
             phonemes=[],
         )
 
@@ -200,20 +181,16 @@ def vowel_positions(
 ) -> npt.NDArray[np.float64]:
     """Source positions that hold a vowel for ``frames`` frames.
 
-    The attack (the consonant-to-vowel transition) and the release play at spoken speed (a
-    diphthong's release, its glide, slower: :data:`DIPHTHONG_GLIDE_SHARE`); in between the
-    position sways back and forth over the steady part with a raised cosine, an odd number of
-    half cycles, so it arrives exactly where the release begins.
+    The attack (the consonant-to-vowel transition) and the release play at spoken speed; in
+    between the position sways back and forth over the steady part with a raised cosine, an
+    odd number of half cycles, so it arrives exactly where the release begins.
     """
     length = source_end - source_start
     loop = DIPHTHONG_LOOP if diphthong else MONOPHTHONG_LOOP
     loop_start = source_start + round(loop[0] * length)
     loop_end = max(loop_start, source_start + round(loop[1] * length) - 1)
     attack = loop_start - source_start
-    spoken_release = source_end - loop_end
-    release = spoken_release
-    if diphthong:
-        release = max(release, round(DIPHTHONG_GLIDE_SHARE * frames))
+    release = source_end - loop_end
     hold = frames - attack - release
     if hold <= 0 or length < 2:
         return _linear_positions(source_start, source_end, frames)
@@ -226,7 +203,7 @@ def vowel_positions(
         [
             np.arange(source_start, loop_start, dtype=np.float64),
             sway,
-            loop_end + np.arange(release) * spoken_release / release,
+            np.arange(loop_end, source_end, dtype=np.float64),
         ]
     )
 
@@ -283,10 +260,8 @@ def plan_performance(
     bank: WordBank,
     frame_count: int,
     rng: np.random.Generator,
-    style: SingingStyle = STYLES["clean"],
 ) -> PerformancePlan:
-    """Place every sung syllable's phonemes on the song's frame grid; ``style`` sets how held
-    vowels swell and how much the chorus is lifted."""
+    """Place every sung syllable's phonemes on the song's frame grid."""
     language = score.lyrics.language
     writer = _PlanWriter(frame_count)
     if not groups:
@@ -323,15 +298,9 @@ def plan_performance(
             room = rest + int(ONSET_SHARE_OF_PREVIOUS * last_note_frames[i - 1])
         cap = ONSET_MAX_AFTER_REST if rest >= spoken else ONSET_MAX_LEGATO
         onset_lengths.append(max(0, min(spoken, cap, room)))
-    # a vowel-initial word sung legato gets a short closure before it, out of the previous
-    # note's time; after a rest nothing runs into it, and voicing starts with the note
+    # a vowel-initial word gets a short closure before it, out of the previous note's time
     glottal_gaps = [
-        GLOTTAL_GAP
-        if i > 0
-        and g.syllable.nucleus == 0
-        and g.ref.syllable == 0
-        and starts[i] - ends[i - 1] < GLOTTAL_GAP
-        else 0
+        GLOTTAL_GAP if i > 0 and g.syllable.nucleus == 0 and g.ref.syllable == 0 else 0
         for i, g in enumerate(groups)
     ]
 
@@ -351,25 +320,17 @@ def plan_performance(
         energy = vowel_energies[i]
         gain = (typical_energy / energy) ** LEVEL_EQUALISING if energy > 0 else 1.0
         gain = float(np.clip(gain, 0.25, 4.0))
-        section_kind = score.lyrics.sections[group.ref.section].kind
-        gain *= 10 ** (section_lift_db(style, section_kind) / 10)
 
         onset_begin = starts[i] - onset_lengths[i]
         next_onset = (
             starts[i + 1] - onset_lengths[i + 1] - glottal_gaps[i + 1]
             if i + 1 < len(groups)
-            else frame_count
+            else ends[i]
         )
         sung_end = max(starts[i] + 1, min(ends[i], next_onset))
         coda = phonemes[syllable.nucleus + 1 :]
         coda_spoken = sum(spoken_length(word, p) for p in coda)
-        rest_after = next_onset - ends[i]
-        before_rest = rest_after >= coda_spoken
-        coda_length = min(
-            coda_spoken,
-            CODA_MAX_BEFORE_REST if before_rest else CODA_MAX,
-            int((CODA_SHARE_BEFORE_REST if before_rest else CODA_SHARE) * (sung_end - starts[i])),
-        )
+        coda_length = min(coda_spoken, CODA_MAX, int(CODA_SHARE * (sung_end - starts[i])))
         vowel_end = sung_end - coda_length
 
         if onset_begin - previous_end >= BREATH_MIN_REST:
@@ -387,7 +348,6 @@ def plan_performance(
             phonemes[: syllable.nucleus],
             kinds[: syllable.nucleus],
             gain * ONSET_POWER,
-            ONSET_KEPT_HEAD,
         )
         # the vowel, held through the note and its melisma continuation
         vowel = phonemes[syllable.nucleus]
@@ -396,17 +356,7 @@ def plan_performance(
         positions = vowel_positions(
             source_start, source_end, vowel_end - starts[i], is_diphthong(syllable.vowel)
         )
-        swell = held_vowel_swell(vowel_end - starts[i])
-        writer.place(
-            starts[i],
-            positions,
-            source_end,
-            PhoneKind.VOWEL,
-            gain * 10 ** (style.swell_db * (swell - 0.5) / 10),
-        )
-        first, last = max(0, starts[i]), min(vowel_end, frame_count)
-        if last > first:
-            writer.plan.swell[first:last] = swell[first - starts[i] : last - starts[i]]
+        writer.place(starts[i], positions, source_end, PhoneKind.VOWEL, gain)
         if glottal_gaps[i]:
             _glottal_onset(writer, starts[i], glottal_gaps[i], source_start, source_end, gain)
         spans.append((starts[i], vowel_end))
@@ -420,7 +370,6 @@ def plan_performance(
             phonemes[syllable.nucleus + 1 :],
             kinds[syllable.nucleus + 1 :],
             gain * CONSONANT_POWER,
-            CODA_KEPT_HEAD,
         )
         previous_end = max(sung_end, spans[-1][1])
 
@@ -437,43 +386,6 @@ def plan_performance(
     return writer.plan
 
 
-def held_vowel_swell(frames: int) -> npt.NDArray[np.float64]:
-    """0..1 over a vowel of ``frames`` frames: a smooth rise over :data:`SWELL_RISE_SHARE` of a
-    long vowel, then held; a short vowel sits at the middle, neither soft nor swollen."""
-    if frames < SWELL_MIN_FRAMES:
-        return np.full(max(frames, 0), 0.5)
-    progress = np.clip((np.arange(frames) + 0.5) / (SWELL_RISE_SHARE * frames), 0.0, 1.0)
-    return progress * progress * (3.0 - 2.0 * progress)
-
-
-def consonant_positions(
-    source_start: int, source_end: int, frames: int, kept_head: float
-) -> npt.NDArray[np.float64]:
-    """Source positions that sound a consonant in ``frames`` frames, at its spoken speed.
-
-    A consonant given less time than it was spoken loses frames from its middle rather than
-    being played faster: decimated, a stop's one-frame burst or a glide's movement is skipped
-    (k heard as h, w as m). ``kept_head`` is the share of the frames taken from its start, the
-    rest from its end, where a stop's burst and a glide's transition into the vowel lie."""
-    length = max(source_end - source_start, 1)
-    if frames >= length:
-        return _linear_positions(source_start, source_end, frames)
-    head = round(kept_head * frames)
-    return np.concatenate(
-        [
-            np.arange(source_start, source_start + head, dtype=np.float64),
-            np.arange(source_end - (frames - head), source_end, dtype=np.float64),
-        ]
-    )
-
-
-ONSET_KEPT_HEAD = 0.5
-"""A squeezed onset consonant keeps its start and its end alike (see
-:func:`consonant_positions`); keeping only its end measured no better in the benchmark."""
-CODA_KEPT_HEAD = 0.5
-"""A squeezed coda consonant keeps its start and its end alike."""
-
-
 def _place_consonants(
     writer: _PlanWriter,
     first_frame: int,
@@ -483,7 +395,6 @@ def _place_consonants(
     phonemes: range,
     kinds: Sequence[PhoneKind],
     gain: float,
-    kept_head: float,
 ) -> list[tuple[int, int]]:
     """Play consonants at power ``gain`` one after another from ``first_frame``, squeezed into
     ``total_frames`` in proportion to their spoken lengths; returns each one's [start, end)
@@ -496,7 +407,7 @@ def _place_consonants(
     ):
         source_start, source_end = (offset + f for f in word.phoneme_frames[phoneme])
         source_end = max(source_end, source_start + 1)
-        positions = consonant_positions(source_start, source_end, frames, kept_head)
+        positions = _linear_positions(source_start, source_end, frames)
         writer.place(cursor, positions, source_end, kind, gain)
         spans.append((cursor, cursor + frames))
         cursor += frames

@@ -44,7 +44,6 @@ from vartist.voice.spoken import (
     SpeakingVoice,
     WordToSpeak,
 )
-from vartist.voice.styles import STYLES, octaves_above_pivot
 from vartist.voice.types import VocalTake
 
 PEAK_DBFS = -3.0
@@ -106,11 +105,7 @@ class WorldSinger(ABC):
 
     def __init__(self, persona: Persona) -> None:
         self.voice_config: VoiceConfig = persona.voice
-        self.style = STYLES[persona.voice.style]
         self._voiced = np.array([kind.voiced for kind in PhoneKind], dtype=np.float64)
-        self._tonal = np.array(
-            [kind in (PhoneKind.VOWEL, PhoneKind.SONORANT) for kind in PhoneKind], dtype=np.float64
-        )
 
     @abstractmethod
     def speaking_voice(self, language: str) -> SpeakingVoice:
@@ -135,13 +130,13 @@ class WorldSinger(ABC):
         bank, speech_rate = self._spoken_words(voice, score, groups)
         duration = max([score.duration_seconds] + [g.end for g in groups])
         frame_count = int(np.floor(duration / FRAME_SECONDS)) + 1
-        plan = plan_performance(score, groups, bank, frame_count, rng, self.style)
-        vibrato = self.voice_config.vibrato
-        styled_vibrato = vibrato.model_copy(
-            update={"depth_cents": vibrato.depth_cents * self.style.vibrato_depth_scale}
-        )
+        plan = plan_performance(score, groups, bank, frame_count, rng)
         pitch = sung_pitch_track(
-            _pitched_notes(score, groups), frame_count, FRAME_SECONDS, styled_vibrato, rng
+            _pitched_notes(score, groups),
+            frame_count,
+            FRAME_SECONDS,
+            self.voice_config.vibrato,
+            rng,
         )
         samples = np.zeros(round(duration * voice.output_rate))
         if groups:
@@ -164,12 +159,9 @@ class WorldSinger(ABC):
         fft_size: int,
     ) -> npt.NDArray[np.float64]:
         frame_count = plan.kind.size
-        breathiness = float(
-            np.clip(self.voice_config.breathiness + self.style.extra_breathiness, 0.0, 1.0)
+        aperiodicity_by_kind = aperiodicity_table(
+            self.voice_config.breathiness, fft_size, sample_rate
         )
-        aperiodicity_by_kind = aperiodicity_table(breathiness, fft_size, sample_rate)
-        octaves = octaves_above_pivot(fft_size, sample_rate)
-        style = self.style
         hop = Fraction(sample_rate) * Fraction(FRAME_PERIOD_MS) / 1000
         # chunks start on frames whose first sample is a whole number, so joins are exact
         align = hop.denominator
@@ -182,13 +174,6 @@ class WorldSinger(ABC):
             kind = plan.kind[first:last]
             envelope = bank.envelope[row] * (1.0 - weight) + bank.envelope[next_row] * weight
             envelope *= plan.gain[first:last, None]
-            # spectral tilt in dB per octave above the pivot, brighter as a held vowel swells;
-            # only the tone is tilted, so a breathy voice keeps its consonants' hiss
-            tilt = style.tilt_db_per_octave + style.brightening_db_per_octave * (
-                plan.swell[first:last] - 0.5
-            )
-            tilt *= self._tonal[kind]
-            envelope *= 10.0 ** (tilt[:, None] * octaves[None, :] / 10.0)
             envelope[kind == PhoneKind.SILENCE] = SILENT_ENVELOPE
             np.maximum(envelope, SILENT_ENVELOPE, out=envelope)
             aperiodicity = np.ascontiguousarray(aperiodicity_by_kind[kind])
