@@ -53,10 +53,16 @@ SECTIONED_LYRICS = (
     "[chorus]\nhold on to me tonight\nhold on and don't let go\n"
     "[verse]\nthe lights are on the river\nthe night is getting old\n"
     "[chorus]\nhold on to me tonight\nhold on and don't let go\n"
+    "[bridge]\nand when the morning finds us\nthe city will be still\n"
+    "[verse]\nthe trains are running slower\nthe clocks are standing still\n"
+    "[chorus]\nhold on to me tonight\nhold on and don't let go\n"
 )
-"""Four sections: a render long enough that the bot sees several stages go by."""
+"""Seven sections, sung slowly (the persona's tempo): a render of several seconds even on a
+fast machine, so the bot sees several stages go by after Discord's 429 and 503 delays."""
 PERSONA = """
 name = "Testa"
+[style]
+tempo = [66, 70]
 [lyrics]
 avoid = ["dragon"]
 [discord]

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
-from vartist.audio import MASTER_RATE, db_to_gain, gain_to_db, without_subnormals
+from vartist.audio import MASTER_RATE, db_to_gain, gain_to_db
 from vartist.persona.schema import MixConfig
 from vartist.studio.errors import SilentMixError, StudioError
 from vartist.studio.loudness import (
@@ -161,9 +161,7 @@ class StreamingMaster:
             limited = np.empty_like(mix, dtype=np.float32)
             for channel in range(2):
                 limited[channel], self._filter_state[channel] = signal.sosfilt(
-                    self._sections,
-                    without_subnormals(mix[channel]),
-                    zi=self._filter_state[channel],
+                    self._sections, mix[channel], zi=self._filter_state[channel]
                 )
             self._pending = np.concatenate([self._pending, limited], axis=1)
         pending_frames = self._pending.shape[1]
