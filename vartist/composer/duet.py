@@ -30,7 +30,7 @@ import mido
 import numpy as np
 
 from vartist.composer.errors import ComposerError
-from vartist.composer.export import midi_key_signature
+from vartist.composer.export import midi_key_signature, save_note_track
 from vartist.pitch import Key
 
 AnswerKind = Literal["auto", "sequence", "inversion"]
@@ -201,28 +201,18 @@ def _cadence(degrees: list[int]) -> list[int]:
 
 def write_phrase_midi(phrase: Phrase, key: Key, path: Path) -> Path:
     """The answer as a one-track MIDI file with its tempo, metre and key."""
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name="duet answer", time=0))
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(phrase.tempo), time=0))
-    track.append(
-        mido.MetaMessage("time_signature", numerator=phrase.beats_per_bar, denominator=4, time=0)
-    )
-    track.append(mido.MetaMessage("key_signature", key=midi_key_signature(key), time=0))
-    events: list[tuple[int, int, mido.Message]] = []
+    header = [
+        mido.MetaMessage("track_name", name="duet answer", time=0),
+        mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(phrase.tempo), time=0),
+        mido.MetaMessage("time_signature", numerator=phrase.beats_per_bar, denominator=4, time=0),
+        mido.MetaMessage("key_signature", key=midi_key_signature(key), time=0),
+    ]
+    notes = []
     for note in phrase.notes:
         on = round(note.start * TICKS_PER_BEAT)
         off = max(round((note.start + note.duration) * TICKS_PER_BEAT), on + 1)
-        events.append((on, 1, mido.Message("note_on", note=note.pitch, velocity=note.velocity)))
-        events.append((off, 0, mido.Message("note_off", note=note.pitch, velocity=0)))
-    now = 0
-    for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(message.copy(time=tick - now))
-        now = tick
-    track.append(mido.MetaMessage("end_of_track", time=0))
-    midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
-    midi.tracks.append(track)
-    midi.save(path)
-    return path
+        notes.append((on, off, note.pitch, note.velocity))
+    return save_note_track(path, header, notes, TICKS_PER_BEAT)
 
 
 def answer_file(call_path: Path, out_path: Path, kind: AnswerKind = "auto") -> tuple[Key, str]:

@@ -3,6 +3,7 @@ timing; the MusicXML lead sheet is :mod:`vartist.composer.notation`'s, re-export
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import mido
@@ -71,6 +72,30 @@ def _channels(score: Score) -> dict[str, int]:
     for part in score.parts:
         channels[part.name] = DRUM_CHANNEL if part.is_drums else free.pop(0) if free else 15
     return channels
+
+
+def save_note_track(
+    path: str | Path,
+    header: list[mido.MetaMessage],
+    notes: Iterable[tuple[int, int, int, int]],
+    ticks_per_beat: int = TICKS_PER_BEAT,
+) -> Path:
+    """A type-0 MIDI file: ``header`` at tick 0, then ``notes`` as (on tick, off tick, pitch,
+    velocity). At one tick a note-off sorts before a note-on, so a repeated pitch re-strikes."""
+    events: list[tuple[int, int, mido.Message]] = []
+    for on, off, pitch, velocity in notes:
+        events.append((on, 1, mido.Message("note_on", note=pitch, velocity=velocity)))
+        events.append((off, 0, mido.Message("note_off", note=pitch, velocity=0)))
+    track = mido.MidiTrack(header)
+    now = 0
+    for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(message.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    midi = mido.MidiFile(type=0, ticks_per_beat=ticks_per_beat)
+    midi.tracks.append(track)
+    midi.save(path)
+    return Path(path)
 
 
 def write_midi(score: Score, path: str | Path) -> Path:

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vartist.composer.errors import ComposerError
+from vartist.composer.export import save_note_track
 from vartist.composer.learned.corpus import (
     CorpusNote,
     StyleCorpusError,
@@ -176,22 +177,17 @@ def _read_loop(path: Path) -> tuple[list[CorpusNote], float]:
 
 
 def write_loop(notes: Sequence[CorpusNote], tempo: float, path: Path) -> None:
-    midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
-    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo), time=0)])
-    events: list[tuple[int, int, mido.Message]] = []
-    for note in notes:
-        on = round(note.start * TICKS_PER_BEAT)
-        off = round((note.start + note.duration) * TICKS_PER_BEAT)
-        events += [
-            (on, 1, mido.Message("note_on", note=note.pitch, velocity=90)),
-            (off, 0, mido.Message("note_off", note=note.pitch, velocity=0)),
-        ]
-    now = 0
-    for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(message.copy(time=tick - now))
-        now = tick
-    midi.tracks.append(track)
-    midi.save(path)
+    header = [mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo), time=0)]
+    timed = [
+        (
+            round(note.start * TICKS_PER_BEAT),
+            round((note.start + note.duration) * TICKS_PER_BEAT),
+            note.pitch,
+            90,
+        )
+        for note in notes
+    ]
+    save_note_track(path, header, timed, TICKS_PER_BEAT)
 
 
 def morph_files(first: Path, second: Path, count: int, out_dir: Path) -> list[Path]:

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vartist.composer.errors import ComposerError
+from vartist.composer.export import save_note_track
 
 ANALYSIS_RATE = 16_000
 """DIO needs no more than the voice's harmonics below 8 kHz; a 16 kHz copy is 3x faster."""
@@ -353,21 +354,13 @@ def transcribe_file(path: Path) -> list[TranscribedNote]:
 def write_notes_midi(notes: list[TranscribedNote], path: Path) -> Path:
     """A one-track MIDI file of ``notes`` in real time (:data:`MIDI_TEMPO_BPM`)."""
     seconds_per_tick = 60.0 / MIDI_TEMPO_BPM / MIDI_TICKS_PER_BEAT
-    events: list[tuple[int, int, mido.Message]] = []
+    timed = []
     for note in notes:
         on = round(note.start / seconds_per_tick)
         off = max(round(note.end / seconds_per_tick), on + 1)
-        events.append((on, 1, mido.Message("note_on", note=note.pitch, velocity=note.velocity)))
-        events.append((off, 0, mido.Message("note_off", note=note.pitch, velocity=0)))
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(MIDI_TEMPO_BPM), time=0))
-    track.append(mido.MetaMessage("track_name", name="transcribed vocal", time=0))
-    now = 0
-    for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(message.copy(time=tick - now))
-        now = tick
-    track.append(mido.MetaMessage("end_of_track", time=0))
-    midi = mido.MidiFile(type=0, ticks_per_beat=MIDI_TICKS_PER_BEAT)
-    midi.tracks.append(track)
-    midi.save(path)
-    return path
+        timed.append((on, off, note.pitch, note.velocity))
+    header = [
+        mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(MIDI_TEMPO_BPM), time=0),
+        mido.MetaMessage("track_name", name="transcribed vocal", time=0),
+    ]
+    return save_note_track(path, header, timed, MIDI_TICKS_PER_BEAT)

@@ -41,7 +41,6 @@ from vartist.composer.errors import ComposerError
 from vartist.composer.learned.corpus import (
     BEATS_PER_BAR,
     Piece,
-    StyleCorpusError,
     corpus_files,
     read_piece,
 )
@@ -405,16 +404,3 @@ class StyleBlend:
 def _row_probs(row: dict[str, float]) -> dict[str, float]:
     total = float(sum(row.values()))
     return {s: c / total for s, c in row.items()}
-
-
-__all__ = [
-    "StyleBlend",
-    "StyleCorpusError",
-    "StyleFileError",
-    "UnknownStyleError",
-    "delete_style",
-    "learn_style",
-    "load_style",
-    "save_style",
-    "stored_styles",
-]
