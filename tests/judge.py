@@ -73,13 +73,32 @@ def transcribe(samples: npt.NDArray[np.floating], sample_rate: int) -> str:
     return " ".join(segment.text.strip() for segment in segments).strip()
 
 
+CONTRACTION_ENDINGS = (
+    (r"\bwon't\b", "will not"),
+    (r"\bcan't\b", "can not"),
+    (r"n't\b", " not"),
+    (r"'re\b", " are"),
+    (r"'m\b", " am"),
+    (r"'ll\b", " will"),
+    (r"'ve\b", " have"),
+    (r"'d\b", " would"),
+    (r"\blet's\b", "let us"),
+    (r"\b(it|that|here|there|what|where|who|he|she)'s\b", r"\1 is"),
+)
+"""Contractions spelt out, so that "we're" sung and "we are" heard (or the other way round)
+count as the same words; a possessive 's stays part of its word."""
+
+
 def normalise(text: str) -> list[str]:
     """Words in lower case without punctuation; both sides of a comparison go through this.
 
-    Apostrophes are dropped inside words ("don't" and "dont" are the same word to a listener) and
-    any other punctuation separates words ("sun-lit" is "sun lit")."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"['’]", "", text)
+    Contractions are spelt out (:data:`CONTRACTION_ENDINGS`), other apostrophes are dropped
+    inside words ("dancin'" and "dancin" are the same word to a listener) and any other
+    punctuation separates words ("sun-lit" is "sun lit")."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    for pattern, spelt in CONTRACTION_ENDINGS:
+        text = re.sub(pattern, spelt, text)
+    text = text.replace("'", "")
     return re.sub(r"[^\w\s]|_", " ", text).split()
 
 

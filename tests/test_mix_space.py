@@ -19,6 +19,7 @@ from scipy import signal
 from vartist.persona import load_persona
 from vartist.request import SongRequest
 from vartist.runtime import Pipeline
+from vartist.studio.mix import GENRE_MIXES, vocal_effects
 
 pytestmark = pytest.mark.slow
 
@@ -140,3 +141,22 @@ def test_reverb_is_audible_and_longer_for_ballad_and_lofi_than_for_rock() -> Non
     assert all(0.6 < rt60 < 4.0 for rt60 in times.values()), times
     assert times["ballad"] > times["rock"] + 0.8, times
     assert times["lofi"] > times["rock"] + 0.8, times
+
+
+def test_reverb_and_echo_stay_out_of_the_gaps_between_words_and_bloom_after_a_phrase() -> None:
+    """A sung tone, a 40 ms word gap, the tone again, then a rest: through the vocal's effects,
+    the gap stays far under the voice while the tail after the phrase still rings out."""
+    rate = 24_000
+    t = np.arange(4 * rate) / rate
+    tone = sum(np.sin(2 * np.pi * 220 * k * t) / k for k in range(1, 20)) * 0.1
+    sounding = (t < 1.0) | ((t >= 1.04) & (t < 2.0))
+    dry = (tone * sounding).astype(np.float32)
+    out = vocal_effects(dry, rate, 0.3, GENRE_MIXES["pop"])
+
+    def level_db(start: float, end: float) -> float:
+        return float(10 * np.log10(np.mean(out[:, round(start * rate) : round(end * rate)] ** 2)))
+
+    singing = level_db(0.5, 0.9)
+    # undocked, the reverb and echo fill the gap to about -14 dB under the voice
+    assert level_db(1.008, 1.036) < singing - 19.0
+    assert level_db(2.05, 2.35) > singing - 24.0

@@ -623,6 +623,57 @@ def test_alignment_on_real_speech_finds_each_vowel_where_the_voice_is(language: 
         assert vowel_levels and min(vowel_levels) > max(unvoiced, default=0.0)
 
 
+def test_a_word_final_liquid_espeak_folds_into_its_vowel_gets_the_vowels_dark_tail() -> None:
+    """espeak-ng reports the 'l' of "will" and "feel" with no time of its own; the aligner gives
+    it the end of the vowel, and that end is where the dark l sounds: little energy above
+    1.5 kHz next to the vowel before it."""
+    words = espeak.text_to_phonemes("will feel", "en-us")
+    spoken = espeak.speak_in_fresh_process(["|".join(w) for w in words], "en-us", f0=120.0)
+
+    def share_above_1500_hz_db(samples: npt.NDArray[np.float64], rate: int) -> float:
+        power = np.abs(np.fft.rfft(samples * np.hanning(samples.size))) ** 2
+        hz = np.fft.rfftfreq(samples.size, 1.0 / rate)
+        return float(10 * np.log10(power[hz > 1500].sum() / power.sum()))
+
+    for word, speech in zip(words, spoken, strict=True):
+        assert word[-1] == "l"
+        spans = align_phoneme_events(word, speech.phoneme_starts, speech.samples.size)
+        (vowel_start, vowel_end), (l_start, l_end) = spans[-2], spans[-1]
+        assert l_end - l_start >= 0.05 * speech.sample_rate, f"{word}: the l is {spans[-1]}"
+        vowel = share_above_1500_hz_db(speech.samples[vowel_start:vowel_end], speech.sample_rate)
+        dark = share_above_1500_hz_db(speech.samples[l_start:l_end], speech.sample_rate)
+        assert dark < vowel - 6.0, f"{word}: l {dark:.1f} dB, vowel {vowel:.1f} dB above 1.5 kHz"
+
+
+def test_legato_words_that_begin_with_a_consonant_are_set_apart_by_a_short_silence() -> None:
+    """Sung legato, each word still begins after a brief silence, as a singer articulates it:
+    words run together blur (Whisper understood far fewer lines)."""
+    score, take, _ = sung("english-low")
+    samples = take.audio.samples[0]
+    rate = take.audio.sample_rate
+    hop = round(0.005 * rate)
+    frames = samples[: samples.size // hop * hop].reshape(-1, hop)
+    level_db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-30)
+    loudest = float(np.percentile(level_db, 99))
+    firsts = {}
+    for phoneme in take.phonemes:
+        ref = phoneme.syllable
+        if ref.syllable == 0 and ref.word not in firsts:
+            firsts[ref.word] = phoneme
+    lyrics_words = score.lyrics.sections[0].lines[0].words
+    checked = 0
+    for word, first in firsts.items():
+        if word == 0 or lyrics_words[word].syllables[0].nucleus == 0:
+            continue  # the first word, and words that open on their vowel
+        frame = round(first.start / 0.005)
+        quietest = float(np.min(level_db[frame - 8 : frame]))
+        assert quietest < loudest - 35.0, (
+            f"before {lyrics_words[word].text!r} the voice only dips to {quietest - loudest:.0f} dB"
+        )
+        checked += 1
+    assert checked >= 7
+
+
 # ---------------------------------------------------------------------------------------------
 # Contract and errors.
 

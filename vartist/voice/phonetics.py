@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 
 import numpy as np
+import numpy.typing as npt
 
 from vartist.lyrics.mnemonics import VOWEL_LETTERS, base_mnemonic, is_pause, is_vowel
 
@@ -165,4 +166,34 @@ def align_phoneme_events(
         starts[missing] = np.interp(missing, anchor_index, anchor_start)
     starts = np.maximum.accumulate(starts)
     ends = np.append(starts[1:], max(last_sound_end, starts[-1]))
+    _share_folded_sounds(starts, ends)
     return [(round(s), round(e)) for s, e in zip(starts, ends, strict=True)]
+
+
+FOLDED_SHARE = 0.4
+"""The share of a sound's time given to the phonemes espeak-ng folded into its end."""
+
+
+def _share_folded_sounds(starts: npt.NDArray[np.float64], ends: npt.NDArray[np.float64]) -> None:
+    """Give phonemes that espeak-ng spoke inside their predecessor a share of its time.
+
+    espeak-ng says a word-final liquid as the colouring of the vowel before it: the 'l' of
+    "will" and the 'r' of "where" are reported at the sample where the word ends, with no time
+    of their own. Left at zero length they were never sung ("heal" heard as "heal you"); the
+    last part of the vowel is where they sound, so they take it."""
+    i = 1
+    while i < len(starts):
+        if ends[i] > starts[i] or ends[i - 1] <= starts[i - 1]:
+            i += 1
+            continue
+        last = i
+        while last + 1 < len(starts) and ends[last + 1] <= starts[last + 1]:
+            last += 1
+        host_start, host_end = starts[i - 1], ends[i - 1]
+        edges = np.linspace(
+            host_start + (1.0 - FOLDED_SHARE) * (host_end - host_start), host_end, last - i + 2
+        )
+        ends[i - 1] = edges[0]
+        starts[i : last + 1] = edges[:-1]
+        ends[i : last + 1] = edges[1:]
+        i = last + 1
