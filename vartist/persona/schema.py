@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -157,6 +157,15 @@ class VoiceConfig(_Section):
         1.0, ge=0.7, le=1.4, description="Scales the vocal tract: above 1 is smaller and brighter."
     )
     breathiness: Number = Field(0.15, ge=0.0, le=1.0, description="Air in the tone, 0 to 1.")
+    style: Literal["clean", "breathy", "belt"] = Field(
+        "clean",
+        description="The singing character. 'clean': an even, pure tone that swells gently on "
+        "held notes. 'breathy': soft and airy, a darker tone, more air, shallower vibrato and "
+        "small dynamics. 'belt': a bright, pressed chest voice that opens and brightens as a "
+        "held note grows louder, with wider vibrato and a bigger lift into the chorus. Sets "
+        "how the builtin singer shapes tone and dynamics; breathiness and vibrato still apply "
+        "on top.",
+    )
 
     @field_validator("range")
     @classmethod

@@ -20,6 +20,7 @@ from vartist.lyrics.types import Syllable
 from vartist.voice.errors import UnsingableScoreError
 from vartist.voice.phonetics import PhoneKind, is_diphthong, phone_kinds
 from vartist.voice.spoken import FRAME_SECONDS, SpokenWord
+from vartist.voice.styles import STYLES, SingingStyle, section_lift_db
 from vartist.voice.types import SungPhoneme
 from vartist.voice.visemes import visemes_of
 
@@ -70,6 +71,11 @@ note's time: a singer articulates word boundaries. Run together, words blur into
 measured with Whisper, this gap alone raised Nova's lines understood from 44% to 61%."""
 WORD_GAP_SHARE = 0.25
 """The gap takes at most this share of the note before it."""
+SWELL_MIN_FRAMES = 50
+"""Vowels held 250 ms or longer swell (the style says how much); shorter ones stay level."""
+SWELL_RISE_SHARE = 0.7
+"""A held vowel grows over this share of its length and holds its height to the end. It grows
+from its spoken level, never from below it: a vowel that began quieter blurred its onset."""
 LEVEL_EQUALISING = 0.3
 """How far (0 none, 1 fully) each vowel's level is pulled to the song's typical vowel level:
 espeak-ng speaks unstressed syllables much quieter than a singer sings them."""
@@ -119,6 +125,8 @@ class PerformancePlan:
     """Power gain on the envelope."""
     kind: npt.NDArray[np.int8]
     """:class:`PhoneKind` of each frame; SILENCE where nothing sounds."""
+    swell: npt.NDArray[np.float64]
+    """How far each frame is into a held vowel's swell, 0 to 1: the singer brightens with it."""
     phonemes: list[SungPhoneme]
 
     @classmethod
@@ -129,6 +137,7 @@ class PerformancePlan:
             weight=np.zeros(frame_count),
             gain=np.zeros(frame_count),
             kind=np.zeros(frame_count, np.int8),
+            swell=np.zeros(frame_count),
             phonemes=[],
         )
 
@@ -267,8 +276,10 @@ def plan_performance(
     bank: WordBank,
     frame_count: int,
     rng: np.random.Generator,
+    style: SingingStyle = STYLES["clean"],
 ) -> PerformancePlan:
-    """Place every sung syllable's phonemes on the song's frame grid."""
+    """Place every sung syllable's phonemes on the song's frame grid; ``style`` sets how held
+    vowels swell and how much the chorus is lifted."""
     language = score.lyrics.language
     writer = _PlanWriter(frame_count)
     if not groups:
@@ -331,6 +342,8 @@ def plan_performance(
         energy = vowel_energies[i]
         gain = (typical_energy / energy) ** LEVEL_EQUALISING if energy > 0 else 1.0
         gain = float(np.clip(gain, 0.25, 4.0))
+        section_kind = score.lyrics.sections[group.ref.section].kind
+        gain *= 10 ** (section_lift_db(style, section_kind) / 10)
 
         onset_begin = starts[i] - onset_lengths[i]
         next_onset = (
@@ -367,7 +380,17 @@ def plan_performance(
         positions = vowel_positions(
             source_start, source_end, vowel_end - starts[i], is_diphthong(syllable.vowel)
         )
-        writer.place(starts[i], positions, source_end, PhoneKind.VOWEL, gain)
+        swell = held_vowel_swell(vowel_end - starts[i])
+        writer.place(
+            starts[i],
+            positions,
+            source_end,
+            PhoneKind.VOWEL,
+            gain * 10 ** (style.swell_db * swell / 10),
+        )
+        first, last = max(0, starts[i]), min(vowel_end, frame_count)
+        if last > first:
+            writer.plan.swell[first:last] = swell[first - starts[i] : last - starts[i]]
         if glottal_gaps[i]:
             _glottal_onset(writer, starts[i], glottal_gaps[i], source_start, source_end, gain)
         spans.append((starts[i], vowel_end))
@@ -395,6 +418,15 @@ def plan_performance(
                 )
             )
     return writer.plan
+
+
+def held_vowel_swell(frames: int) -> npt.NDArray[np.float64]:
+    """0..1 over a vowel of ``frames`` frames: a smooth rise over :data:`SWELL_RISE_SHARE` of a
+    long vowel, then held; a short vowel stays at its spoken level."""
+    if frames < SWELL_MIN_FRAMES:
+        return np.zeros(max(frames, 0))
+    progress = np.clip((np.arange(frames) + 0.5) / (SWELL_RISE_SHARE * frames), 0.0, 1.0)
+    return progress * progress * (3.0 - 2.0 * progress)
 
 
 def _word_gap(group: SyllableGroup, previous_note_frames: int) -> int:

@@ -44,6 +44,7 @@ from vartist.voice.spoken import (
     SpeakingVoice,
     WordToSpeak,
 )
+from vartist.voice.styles import STYLES, octaves_above_pivot
 from vartist.voice.types import VocalTake
 
 PEAK_DBFS = -3.0
@@ -70,6 +71,16 @@ def _parallel_map(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(pool.map(function, work))
 
 
+MAX_APERIODICITY = 0.98
+"""A voiced frame keeps a trace of its pulse train however breathy it is."""
+
+
+def air_shape(fft_size: int, sample_rate: int) -> npt.NDArray[np.float64]:
+    """Breath noise per synthesis bin for breathiness 1: some everywhere, most above 5 kHz."""
+    hz = np.linspace(0.0, sample_rate / 2, fft_size // 2 + 1)
+    return 0.35 + 0.65 * np.clip(hz / 5000.0, 0.0, 1.0)
+
+
 def aperiodicity_table(
     breathiness: float, fft_size: int, sample_rate: int
 ) -> npt.NDArray[np.float64]:
@@ -83,8 +94,8 @@ def aperiodicity_table(
     bins = fft_size // 2 + 1
     hz = np.linspace(0.0, sample_rate / 2, bins)
     periodic_db = -35.0 + 27.0 * np.clip((hz - 1000.0) / 7000.0, 0.0, 1.0)
-    air = breathiness * (0.35 + 0.65 * np.clip(hz / 5000.0, 0.0, 1.0))
-    periodic = np.minimum(np.sqrt((10 ** (periodic_db / 20)) ** 2 + air**2), 0.98)
+    air = breathiness * air_shape(fft_size, sample_rate)
+    periodic = np.minimum(np.hypot(10 ** (periodic_db / 20), air), MAX_APERIODICITY)
     obstruent_db = -25.0 + 24.0 * np.clip((hz - 600.0) / 1900.0, 0.0, 1.0)
     obstruent = np.maximum(10 ** (obstruent_db / 20), periodic)
     table = np.ones((len(PhoneKind), bins))
@@ -105,7 +116,11 @@ class WorldSinger(ABC):
 
     def __init__(self, persona: Persona) -> None:
         self.voice_config: VoiceConfig = persona.voice
+        self.style = STYLES[persona.voice.style]
         self._voiced = np.array([kind.voiced for kind in PhoneKind], dtype=np.float64)
+        self._tonal = np.array(
+            [kind in (PhoneKind.VOWEL, PhoneKind.SONORANT) for kind in PhoneKind], dtype=np.float64
+        )
 
     @abstractmethod
     def speaking_voice(self, language: str) -> SpeakingVoice:
@@ -130,13 +145,13 @@ class WorldSinger(ABC):
         bank, speech_rate = self._spoken_words(voice, score, groups)
         duration = max([score.duration_seconds] + [g.end for g in groups])
         frame_count = int(np.floor(duration / FRAME_SECONDS)) + 1
-        plan = plan_performance(score, groups, bank, frame_count, rng)
+        plan = plan_performance(score, groups, bank, frame_count, rng, self.style)
+        vibrato = self.voice_config.vibrato
+        styled_vibrato = vibrato.model_copy(
+            update={"depth_cents": vibrato.depth_cents * self.style.vibrato_depth_scale}
+        )
         pitch = sung_pitch_track(
-            _pitched_notes(score, groups),
-            frame_count,
-            FRAME_SECONDS,
-            self.voice_config.vibrato,
-            rng,
+            _pitched_notes(score, groups), frame_count, FRAME_SECONDS, styled_vibrato, rng
         )
         samples = np.zeros(round(duration * voice.output_rate))
         if groups:
@@ -162,6 +177,9 @@ class WorldSinger(ABC):
         aperiodicity_by_kind = aperiodicity_table(
             self.voice_config.breathiness, fft_size, sample_rate
         )
+        leaking_air = self.style.extra_breathiness * air_shape(fft_size, sample_rate)
+        octaves = octaves_above_pivot(fft_size, sample_rate)
+        style = self.style
         hop = Fraction(sample_rate) * Fraction(FRAME_PERIOD_MS) / 1000
         # chunks start on frames whose first sample is a whole number, so joins are exact
         align = hop.denominator
@@ -174,9 +192,20 @@ class WorldSinger(ABC):
             kind = plan.kind[first:last]
             envelope = bank.envelope[row] * (1.0 - weight) + bank.envelope[next_row] * weight
             envelope *= plan.gain[first:last, None]
+            # spectral tilt in dB per octave above the pivot, brighter as a held vowel swells;
+            # only the tone is tilted, so a breathy voice keeps its consonants' hiss
+            tilt = (
+                style.tilt_db_per_octave + style.brightening_db_per_octave * plan.swell[first:last]
+            )
+            tilt *= self._tonal[kind]
+            envelope *= 10.0 ** (tilt[:, None] * octaves[None, :] / 10.0)
             envelope[kind == PhoneKind.SILENCE] = SILENT_ENVELOPE
             np.maximum(envelope, SILENT_ENVELOPE, out=envelope)
-            aperiodicity = np.ascontiguousarray(aperiodicity_by_kind[kind])
+            aperiodicity = aperiodicity_by_kind[kind]
+            if leaking_air.any():
+                air = (plan.swell[first:last] * self._tonal[kind])[:, None] * leaking_air[None, :]
+                aperiodicity = np.minimum(np.hypot(aperiodicity, air), MAX_APERIODICITY)
+            aperiodicity = np.ascontiguousarray(aperiodicity)
             f0 = np.ascontiguousarray(f0_hz[first:last] * self._voiced[kind])
             audio = pw.synthesize(f0, envelope, aperiodicity, sample_rate, FRAME_PERIOD_MS)
             return int(first * hop), audio
