@@ -129,21 +129,24 @@ def test_silence_has_no_words_to_get_right() -> None:
 # ---------------------------------------------------------------------------------------------
 # A floor under a rendered song.
 
-FLOOR_PERSONA = ROOT / "examples/personas/kit.toml"
-FLOOR_PROMPT = "driving home at dawn"
+FLOOR_CASES = (("kit", "driving home at dawn"), ("nova", "a rainy night in the city"))
 FLOOR_SEED = 1
 
 
 @pytest.mark.slow
-def test_a_rendered_song_stays_about_as_intelligible_as_today(tmp_path: Path) -> None:
-    """Kit Ember, "driving home at dawn", seed 1, measured when this test was written: 20 of 26
-    sung lines (77%) at WER ≤ 0.5 and 72% of words right, against 81% and 88% for espeak-ng
-    speaking the same lines. The floors sit far enough below to survive small changes to the
-    singer or the mix, and catch one that makes the singer much harder to understand. DESIGN.md's
-    bar (85% of lines) is higher still; raise these as the singer improves."""
-    song = Pipeline(load_persona(FLOOR_PERSONA), keep_stems=True).render(
-        SongRequest(FLOOR_PROMPT, seed=FLOOR_SEED)
-    )
+@pytest.mark.parametrize(("persona", "prompt"), FLOOR_CASES)
+def test_a_rendered_song_stays_about_as_intelligible_as_today(
+    tmp_path: Path, persona: str, prompt: str
+) -> None:
+    """Seed 1, measured when these floors were last raised (with word gaps, ducked effects and
+    contractions spelt out): Kit Ember's "driving home at dawn" 82% of 28 sung lines at
+    WER ≤ 0.5 and 80% of words right (espeak-ng speaking the same lines: 86% and 85%); Nova
+    Lane's "a rainy night in the city" 85% and 76% (100% and 82%). The floors sit far enough
+    below to survive small changes to the singer or the mix, and catch one that makes the singer
+    much harder to understand. DESIGN.md's bar (85% of lines in every song) is higher still."""
+    song = Pipeline(
+        load_persona(ROOT / f"examples/personas/{persona}.toml"), keep_stems=True
+    ).render(SongRequest(prompt, seed=FLOOR_SEED))
     write_song_files(song, tmp_path, stems=True)
     judged = judge_song(tmp_path)
     report = "\n".join(
@@ -153,5 +156,5 @@ def test_a_rendered_song_stays_about_as_intelligible_as_today(tmp_path: Path) ->
     assert len(judged.lines) >= 20, report
     # the judge hears espeak-ng's speech of these very lines, so a low sung figure is the singer's
     assert judged.share_of_lines_passing(spoken=True) >= 0.65, report
-    assert judged.share_of_lines_passing() >= 0.55, report
-    assert judged.share_of_words_right() >= 0.50, report
+    assert judged.share_of_lines_passing() >= 0.70, report
+    assert judged.share_of_words_right() >= 0.65, report
