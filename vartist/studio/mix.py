@@ -413,7 +413,7 @@ def effects_duck_gain(dry: FloatArray, sample_rate: int) -> FloatArray:
     released = signal.lfilter([1.0 - coefficient], [1.0, -coefficient], singing)
     # an instant dip as the voice starts, the smooth release once it stops
     ducking = np.maximum(singing, released)
-    frame_gain = db_to_gain(-EFFECTS_DUCK_DB * np.clip(ducking, 0.0, 1.0))
+    frame_gain = db_to_gain(-EFFECTS_DUCK_DB * ducking)
     centres = (np.arange(frames) + 0.5) * hop
     return np.interp(np.arange(len(dry)), centres, frame_gain).astype(np.float32)
 

@@ -55,7 +55,6 @@ CONSONANT_POWER = 10 ** (-4 / 10)
 ONSET_POWER = 1.0
 """Onset consonants keep their spoken balance with the vowel: they tell the listener which
 word begins, and 4 dB lower they were heard as their neighbours (w as m, k as h)."""
-
 GLOTTAL_GAP = 4
 """Frames (20 ms) of closure before a word that begins with its vowel, as a singer's glottal
 onset: sung legato, the previous word's last sound ran into it and was heard as a new
@@ -322,8 +321,7 @@ def plan_performance(
         for i, g in enumerate(groups)
     ]
     word_gaps = [
-        _word_gap(g, last_note_frames[i - 1]) if i > 0 and g.syllable.nucleus > 0 else 0
-        for i, g in enumerate(groups)
+        _word_gap(g, last_note_frames[i - 1]) if i > 0 else 0 for i, g in enumerate(groups)
     ]
 
     vowel_energies = [
@@ -430,8 +428,9 @@ def held_vowel_swell(frames: int) -> npt.NDArray[np.float64]:
 
 
 def _word_gap(group: SyllableGroup, previous_note_frames: int) -> int:
-    """Silence before this syllable when it begins a word with a consonant (see WORD_GAP)."""
-    if group.ref.syllable != 0:
+    """Silence before this syllable when it begins a word with a consonant (see WORD_GAP);
+    a word that begins with its vowel gets a glottal onset instead."""
+    if group.ref.syllable != 0 or group.syllable.nucleus == 0:
         return 0
     return min(WORD_GAP, int(WORD_GAP_SHARE * previous_note_frames))
 

@@ -198,7 +198,8 @@ class WorldSinger(ABC):
                 style.tilt_db_per_octave + style.brightening_db_per_octave * plan.swell[first:last]
             )
             tilt *= self._tonal[kind]
-            envelope *= 10.0 ** (tilt[:, None] * octaves[None, :] / 10.0)
+            tilted = tilt != 0.0  # most frames of a clean voice: no power to raise
+            envelope[tilted] *= 10.0 ** (tilt[tilted, None] * octaves[None, :] / 10.0)
             envelope[kind == PhoneKind.SILENCE] = SILENT_ENVELOPE
             np.maximum(envelope, SILENT_ENVELOPE, out=envelope)
             aperiodicity = aperiodicity_by_kind[kind]
