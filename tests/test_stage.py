@@ -465,7 +465,8 @@ def test_the_link_finds_vtube_studio_by_its_udp_broadcast(
 @pytest.mark.slow
 def test_the_panel_approves_and_reorders_and_guards_itself_with_a_token(tmp_path: Path) -> None:
     """In approval mode nothing plays until the streamer approves; Play next puts an approved
-    song before older ones; a panel with a token refuses calls without it."""
+    song before older ones, even when the press is held across a refresh of the panel; a panel
+    with a token refuses calls without it."""
     import httpx
     import uvicorn
     from playwright.sync_api import sync_playwright
@@ -519,8 +520,15 @@ def test_the_panel_approves_and_reorders_and_guards_itself_with_a_token(tmp_path
             page.wait_for_function(f"{playing} === '{cat}'", timeout=10_000)
             for request_id in (ann, bob):
                 page.click(f"tr[data-request-id='{request_id}'] button.approve")
-            page.click(f"tr[data-request-id='{bob}'] button.next")
             page.wait_for_selector(f"tr[data-request-id='{bob}'] button.approve", state="detached")
+            # a streamer's press held over the panel's refresh still counts as a click
+            box = page.locator(f"tr[data-request-id='{bob}'] button.next").bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            time.sleep(1.2)  # more than two refreshes of the panel
+            page.mouse.up()
+            page.wait_for_selector(f"tr[data-request-id='{bob}'] button.next", state="detached")
             page.click("#skip")
             page.wait_for_function(f"{playing} === '{bob}'", timeout=10_000)
             page.click("#stop")

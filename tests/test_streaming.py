@@ -319,7 +319,13 @@ def test_the_show_starts_a_song_while_it_still_renders(nova_service: str, tmp_pa
     from vartist.runtime.performer import PacedSink
 
     heard_path = tmp_path / "heard.wav"
-    show = StageShow(ApiClient(nova_service), lambda: PacedSink(heard_path), list)
+    sinks: list[PacedSink] = []
+
+    def open_sink() -> PacedSink:
+        sinks.append(PacedSink(heard_path))
+        return sinks[-1]
+
+    show = StageShow(ApiClient(nova_service), open_sink, list)
     runner = threading.Thread(target=show.run, daemon=True)
     runner.start()
     with httpx.Client(base_url=nova_service, timeout=60) as client:
@@ -330,7 +336,10 @@ def test_the_show_starts_a_song_while_it_still_renders(nova_service: str, tmp_pa
             assert time.monotonic() < deadline, "the show never started the song"
             time.sleep(0.01)
         state_when_it_started = client.get(f"/api/requests/{request_id}").json()["state"]
-        time.sleep(3.0)
+        # the listener hears a few seconds, at the render's pace on a busy machine
+        while sinks[-1].position() < 2.5:
+            assert time.monotonic() < deadline, "the song stalled before 2.5 s were heard"
+            time.sleep(0.05)
         show.stop()
         runner.join(timeout=30)
         status = wait_all(client, [request_id], 60)[request_id]
