@@ -20,6 +20,7 @@ from vartist.lyrics.mnemonics import is_pause, is_vowel
 from vartist.lyrics.phonetics import (
     _ARPABET_CONSONANTS,
     _ARPABET_FINAL_UNSTRESSED,
+    _ARPABET_RHOTIC_VOWELS,
     _ARPABET_UNSTRESSED,
     _ARPABET_VOWELS,
     count_syllables,
@@ -33,13 +34,19 @@ from vartist.lyrics.text import clean_line, split_words
 
 SPEAKING_F0 = 120.0
 """Hz: inside the 60-400 Hz range the voicing measure below searches."""
-ENGLISH_VOWELS = {*_ARPABET_VOWELS.values(), *_ARPABET_UNSTRESSED.values(), "i"}
+ENGLISH_VOWELS = {
+    *_ARPABET_VOWELS.values(),
+    *_ARPABET_UNSTRESSED.values(),
+    *_ARPABET_RHOTIC_VOWELS.values(),
+    "i",
+}
 ENGLISH_MNEMONICS = sorted(
     {
         *_ARPABET_CONSONANTS.values(),
         *_ARPABET_VOWELS.values(),
         *_ARPABET_UNSTRESSED.values(),
         *_ARPABET_FINAL_UNSTRESSED.values(),
+        *_ARPABET_RHOTIC_VOWELS.values(),
     }
 )
 
@@ -161,6 +168,23 @@ def test_english_onsets_are_maximised_within_legal_clusters() -> None:
     # "ng" never starts an English syllable
     singer = syllabify("singer", "en-us").syllables
     assert singer[0].coda == ("N",)
+
+
+@pytest.mark.parametrize(
+    ("word", "phonemes"),
+    [
+        ("here", [("h", "i@3")]),
+        ("stars", [("s", "t", "A@", "z")]),
+        ("compares", [("k", "@", "m"), ("p", "e@", "z")]),
+        ("hero", [("h", "I"), ("r", "oU")]),  # the r opens the next syllable: kept
+        ("carry", [("k", "a"), ("r", "i")]),
+        ("letter", [("l", "E"), ("t", "3")]),  # an r-coloured schwa is one vowel already
+    ],
+)
+def test_a_vowel_and_the_r_that_closes_its_syllable_are_one_r_coloured_vowel(
+    word: str, phonemes: list[tuple[str, ...]]
+) -> None:
+    assert [s.phonemes for s in syllabify(word, "en-us").syllables] == phonemes
 
 
 def test_function_words_in_a_line_carry_no_stress() -> None:

@@ -45,6 +45,14 @@ _ARPABET_UNSTRESSED = {"AH": "@", "ER": "3"}
 # the final vowel of "happy" is espeak-ng's short /i/, not the long one of "see"
 _ARPABET_FINAL_UNSTRESSED = {"IY": "i"}
 
+# A vowel and the r that closes its syllable, as espeak-ng's en-us says them: one r-coloured
+# vowel ("here" is h i@3, not h i: r). Sung apart, the long i: was heard as "he" and the short
+# r after it was lost (Whisper got "here" wrong in 10 of 10 sung lines, spoken in none).
+_ARPABET_RHOTIC_VOWELS = {
+    "IY": "i@3", "IH": "i@3", "EH": "e@", "AE": "e@", "EY": "e@", "AA": "A@", "AO": "O@",
+    "OW": "o@", "UH": "U@", "UW": "U@",
+}  # fmt: skip
+
 # Onsets English allows, as ARPABET clusters; a cluster between two vowels gives its longest
 # legal tail to the next syllable ("ex-tra", "sing-er").
 _ENGLISH_ONSETS: frozenset[tuple[str, ...]] = frozenset(
@@ -139,11 +147,14 @@ def _english_syllables(phones: Sequence[str]) -> list[_RawSyllable]:
     boundaries.append(len(phones))
     syllables = []
     for (start, end), nucleus in zip(itertools.pairwise(boundaries), nuclei, strict=True):
-        mnemonics = tuple(
+        mnemonics = [
             _english_mnemonic(phones[i], is_last=i == len(phones) - 1) for i in range(start, end)
-        )
+        ]
+        rhotic = _ARPABET_RHOTIC_VOWELS.get(phones[nucleus].rstrip("012"))
+        if rhotic is not None and nucleus + 1 < end and phones[nucleus + 1] == "R":
+            mnemonics[nucleus - start : nucleus - start + 2] = [rhotic]
         digit = int(phones[nucleus][-1])
-        syllables.append(_RawSyllable(mnemonics, nucleus - start, digit))
+        syllables.append(_RawSyllable(tuple(mnemonics), nucleus - start, digit))
     return syllables
 
 
