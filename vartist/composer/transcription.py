@@ -18,8 +18,10 @@ The passes, each its own function:
 
 Measured on the embedded singer's own vocal stems (onset within 50 ms, pitch within a
 semitone): 93 % of 117 notes (Nova, ``examples/lyrics-own.txt``, seed 3), 93 % and 94 % on two
-other Nova songs and 95 % of 223 notes of a Kit song; ``benchmarks/transcription.py`` compares
-it with basic-pitch.
+other Nova songs and 95 % of 223 notes of a Kit song when it landed; the singer has changed
+since (word gaps, r-coloured vowels) and the first of those songs now gives 89 % of 118, most
+misses being notes opened by a voiced consonant that the vowel-onset step places early.
+``benchmarks/transcription.py`` compares it with basic-pitch.
 """
 
 from __future__ import annotations
