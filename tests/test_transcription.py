@@ -95,10 +95,11 @@ def test_not_audio_and_silence_get_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_embedded_singers_own_stem_gives_back_its_notes(tmp_path: Path) -> None:
-    """Measured: 105 of 118 notes (89.0%). It was 93% when the transcriber landed and 90.7% before
-    the singer's r-coloured vowels; 11 of the 13 misses are notes opened by a voiced consonant
-    (l, w, j, b) whose onset the transcriber puts 60-100 ms before the vowel, a weakness of its
-    vowel-onset step (lowering ONSET_RISE_DB splits legato steps wrongly) left for later."""
+    """Measured: 108 of 118 notes (91.5%); 105 (89.0%) while the spectral flux that places a
+    syllable's onset was summed over the whole spectrum, which put notes opened by a dark
+    voiced consonant ("l", "w") on the consonant, after the word gap's silence. Eight of the ten
+    misses are still such notes, 55-95 ms early (reaching further for the vowel splits legato
+    steps wrongly). A Kit Ember song ("driving home at dawn", seed 1) gives 96.3% of 218."""
     lyrics = ROOT / "examples/lyrics-own.txt"
     sung = vartist(
         "sing", "harbour", "--persona", str(NOVA), "--lyrics", str(lyrics), "--seed", "3",
@@ -113,4 +114,4 @@ def test_the_embedded_singers_own_stem_gives_back_its_notes(tmp_path: Path) -> N
     expected = [(score.seconds(n.start), n.pitch) for n in score.vocal]
     share = recovered_share(expected, midi_notes(tmp_path / "vocal.mid"))
     print(f"recovered {share:.1%} of {len(expected)} sung notes")
-    assert share >= 0.88
+    assert share >= 0.90

@@ -17,10 +17,9 @@ The passes, each its own function:
    of the tracker folded back (:func:`_fold_octave_slips`).
 
 Measured on the embedded singer's own vocal stems (onset within 50 ms, pitch within a
-semitone): 93 % of 117 notes (Nova, ``examples/lyrics-own.txt``, seed 3), 93 % and 94 % on two
-other Nova songs and 95 % of 223 notes of a Kit song when it landed; the singer has changed
-since (word gaps, r-coloured vowels) and the first of those songs now gives 89 % of 118, most
-misses being notes opened by a voiced consonant that the vowel-onset step places early.
+semitone): 91.5 % of 118 notes (Nova, ``examples/lyrics-own.txt``, seed 3) and 96.3 % of 218
+(Kit, "driving home at dawn", seed 1); most misses are notes opened by a dark voiced consonant
+("l", "w", "j") whose onset still lands on the consonant, 55-95 ms before the vowel.
 ``benchmarks/transcription.py`` compares it with basic-pitch.
 """
 
@@ -61,6 +60,10 @@ ONSET_DIP_WINDOW_SECONDS = 0.13
 """How soon after a dip the next syllable must be louder again."""
 FLUX_WINDOW = 512
 """32 ms at 16 kHz: a vowel's formants resolved, a consonant's burst not smeared."""
+FLUX_BAND_HZ = (1000.0, 4000.0)
+"""The band the flux is measured in: where a vowel's second and third formants rise out of a
+consonant. A sung "l", "w", "j" or "m" is dark, so it barely moves this band, while the whole
+spectrum jumps where it starts after a silence and would pull the onset onto the consonant."""
 ONSET_REFINE_SECONDS = 0.06
 """A syllable found by its level dip starts at the strongest spectral change this soon after:
 a sung "w", "l" or "r" is as loud as the vowel it leads into."""
@@ -150,15 +153,18 @@ def track_f0(samples: npt.NDArray[np.float64], sample_rate: int) -> F0Track:
 
 
 def _spectral_flux(x: npt.NDArray[np.float64], frames: int) -> npt.NDArray[np.float64]:
-    """Per frame, the summed rise of the log-magnitude spectrum since the frame before: a
-    consonant turning into a vowel changes the spectrum's shape even where the level holds."""
+    """Per frame, the summed rise of the log-magnitude spectrum in :data:`FLUX_BAND_HZ` since
+    the frame before: a consonant turning into a vowel changes the spectrum's shape even where
+    the level holds."""
     hop = round(FRAME_SECONDS * ANALYSIS_RATE)
     padded = np.pad(x, (FLUX_WINDOW // 2, FLUX_WINDOW))
     count = frames
     starts = np.arange(count) * hop
     window = np.hanning(FLUX_WINDOW)
     segments = padded[starts[:, None] + np.arange(FLUX_WINDOW)[None, :]] * window
-    magnitude = np.log1p(100.0 * np.abs(np.fft.rfft(segments, axis=1)))
+    hz = np.fft.rfftfreq(FLUX_WINDOW, 1.0 / ANALYSIS_RATE)
+    band = (hz >= FLUX_BAND_HZ[0]) & (hz < FLUX_BAND_HZ[1])
+    magnitude = np.log1p(100.0 * np.abs(np.fft.rfft(segments, axis=1)[:, band]))
     rise = np.maximum(np.diff(magnitude, axis=0, prepend=magnitude[:1]), 0.0)
     return rise.sum(axis=1)
 
