@@ -10,7 +10,7 @@ consonants and formants stay espeak-ng's own, so the loss from one pitch to the 
 the register: above ~300 Hz a voice's harmonics sample its formants too sparsely to show them
 (a soprano's words are harder to follow than a baritone's for the same reason). The figures
 bound what the singer can reach on a persona's typical pitch; compare them with
-``benchmarks/intelligibility.py``. About two minutes per pitch on 2 cores.
+``benchmarks/intelligibility.py``. About a minute per pitch on 2 cores.
 """
 
 from __future__ import annotations
