@@ -119,10 +119,7 @@ def main() -> int:
     if len(args.seed) > 1:
         seeds = " ".join(str(seed) for seed in args.seed)
         print(f"\nall seeds ({seeds})")
-        for persona in PERSONAS:
-            mine = [line for case, lines in judged if case.persona == persona for line in lines]
-            print(row(f"all of {persona}", mine))
-        print(row("all songs", [line for _, lines in judged for line in lines]))
+        print_totals(judged)
     print(f"\n{time.perf_counter() - started:.0f} s in all")
     return 0
 
@@ -137,6 +134,11 @@ def print_table(
         print(row(case.name, lines))
         if show_lines:
             print_lines(lines)
+    print_totals(judged)
+
+
+def print_totals(judged: list[tuple[Case, list[LineJudgement]]]) -> None:
+    """The rows of each persona and of all songs in ``judged``."""
     for persona in PERSONAS:
         mine = [line for case, lines in judged if case.persona == persona for line in lines]
         print(row(f"all of {persona}", mine))

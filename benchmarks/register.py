@@ -38,6 +38,8 @@ from tests.judge import (  # noqa: E402
     transcribe,
     word_counts,
 )
+from vartist.voice.phonetics import PhoneKind  # noqa: E402
+from vartist.voice.world_singer import aperiodicity_table  # noqa: E402
 
 FRAME_PERIOD_MS = 5.0
 DEFAULT_PITCHES = (120.0, 220.0, 330.0, 440.0, 550.0)
@@ -65,13 +67,6 @@ def benchmark_lines(seed: int) -> list[str]:
     return list(lines)
 
 
-def periodic_aperiodicity(bins: int, sample_rate: int) -> npt.NDArray[np.float64]:
-    """A voiced frame's aperiodicity: clean below 1 kHz, more noise towards the top, as the
-    singer's own rule has it (``vartist.voice.world_singer.aperiodicity_table``)."""
-    hz = np.linspace(0.0, sample_rate / 2, bins)
-    return 10 ** ((-35.0 + 27.0 * np.clip((hz - 1000.0) / 7000.0, 0.0, 1.0)) / 20)
-
-
 def repitched(
     speech: npt.NDArray[np.float64], rate: int, pitches: list[float]
 ) -> list[npt.NDArray[np.float64]]:
@@ -80,7 +75,9 @@ def repitched(
     voiced = f0 > 0
     # espeak-ng spoke on one known pitch: analyse on it, not on the tracker's estimate
     envelope = pw.cheaptrick(speech, np.where(voiced, SPEAKING_F0, 0.0), times, rate)
-    periodic = periodic_aperiodicity(envelope.shape[1], rate)
+    # the singer's own rule for a voiced frame, with no breath added
+    fft_size = (envelope.shape[1] - 1) * 2
+    periodic = aperiodicity_table(0.0, fft_size, rate)[PhoneKind.VOWEL]
     aperiodicity = np.where(voiced[:, None], periodic[None, :], 1.0)
     return [
         pw.synthesize(np.where(voiced, pitch, 0.0), envelope, aperiodicity, rate, FRAME_PERIOD_MS)

@@ -223,19 +223,24 @@ def share_of_words_right(lines: Sequence[LineJudgement], spoken: bool = False) -
     return sum(c.hits for c in counts) / max(sum(c.reference_words for c in counts), 1)
 
 
+def line_span(start: float, end: float, rate: int, length: int) -> tuple[int, int]:
+    """[first, last) samples of a line's slice: its timeline span and
+    :data:`LINE_MARGIN_SECONDS` either side, inside the recording's ``length``."""
+    margin = round(LINE_MARGIN_SECONDS * rate)
+    return max(round(start * rate) - margin, 0), min(round(end * rate) + margin, length)
+
+
 def judge_song(folder: Path) -> SongJudgement:
     """Judge a song folder written with its stems: every ``line`` event of ``song.json``'s
     timeline, sung (from ``stems/vocals.wav``) and spoken by espeak-ng."""
     document = json.loads((folder / "song.json").read_text(encoding="utf-8"))
     language = str(document["provenance"]["persona"]["language"])
     vocal, rate = soundfile.read(folder / "stems" / "vocals.wav", dtype="float32", always_2d=True)
-    margin = round(LINE_MARGIN_SECONDS * rate)
     events = [event for event in document["timeline"] if event["kind"] == "line"]
     speeches = speak_plainly([event["text"] for event in events], language)
     judged = []
     for event, (speech, speech_rate) in zip(events, speeches, strict=True):
-        first = max(round(event["start"] * rate) - margin, 0)
-        last = min(round(event["end"] * rate) + margin, len(vocal))
+        first, last = line_span(event["start"], event["end"], rate, len(vocal))
         sung = transcribe(vocal[first:last].T, rate)
         spoken = transcribe(speech, speech_rate)
         judged.append(LineJudgement(event["text"], event["start"], event["end"], sung, spoken))

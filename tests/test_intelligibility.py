@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from tests.judge import (
-    LINE_MARGIN_SECONDS,
     align_words,
     judge_song,
+    line_span,
     normalise,
     speak_plainly,
     transcribe,
@@ -185,11 +185,10 @@ def test_words_that_end_in_r_are_heard_with_their_r() -> None:
     )
     vocal = song.stems["vocals"]
     rate = vocal.sample_rate
-    margin = round(LINE_MARGIN_SECONDS * rate)
     sung = found = 0
     heard = []
     for event in (e for e in song.timeline.events if e.kind == "line"):
-        first, last = max(round(event.start * rate) - margin, 0), round(event.end * rate) + margin
+        first, last = line_span(event.start, event.end, rate, vocal.samples.shape[-1])
         transcript = normalise(transcribe(vocal.samples[..., first:last], rate))
         wanted = [w for w in normalise(event.text) if w in R_COLOURED_WORDS]
         sung += len(wanted)
