@@ -184,6 +184,14 @@ def test_persona_check_names_the_bad_field(tmp_path: Path) -> None:
     )
 
 
+def test_persona_check_rejects_a_speaker_espeak_ng_lacks(tmp_path: Path) -> None:
+    bad = _persona_file(tmp_path, 'name = "x"\n[voice]\nspeaker = "castrato"\n')
+    result = vartist("persona", "check", bad, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "voice.speaker" in result.stderr and "'castrato'" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.slow
 def test_an_unreachable_loudness_target_is_a_warning_in_the_output_and_song_json(
     tmp_path: Path,

@@ -368,3 +368,34 @@ def test_cmudict_lookup_matches_pronouncing() -> None:
     for word in words:
         phones = pronouncing.lookup[word][0].split("#", 1)[0]  # "# place, danish" is a note
         assert arpabet(word) == tuple(phones.split()), word
+
+
+def _vowel_centroid(speech: espeak.Speech, vowel: str) -> float:
+    """Spectral centroid (Hz, below 5 kHz) of the middle of ``vowel`` in ``speech``: it rises
+    with the formants, as a smaller vocal tract moves them up."""
+    start = next(sample for name, sample in speech.phoneme_starts if name.strip("'") == vowel)
+    middle = speech.samples[start + 500 : start + 500 + 4096]
+    power = np.abs(np.fft.rfft(middle * np.hanning(middle.size))) ** 2
+    hz = np.fft.rfftfreq(middle.size, 1.0 / speech.sample_rate)
+    band = hz < 5000.0
+    return float((power[band] * hz[band]).sum() / power[band].sum())
+
+
+@pytest.mark.parametrize("language", ["en-gb", "en-us"])
+def test_a_female_voice_variant_speaks_with_higher_formants(language: str) -> None:
+    # en-gb matters: a language code with a variant ('en-gb+f1') falls back to the plain voice
+    for vowel in ("A:", "i:"):
+        plain, female = (
+            espeak.speak_in_fresh_process([f"h'{vowel}"], language, SPEAKING_F0, variant=variant)[0]
+            for variant in ("", "f1")
+        )
+        assert _vowel_centroid(female, vowel) > 1.1 * _vowel_centroid(plain, vowel)
+
+
+def test_an_unknown_voice_variant_is_a_clear_error() -> None:
+    with pytest.raises(espeak.EspeakError, match="no voice variant 'castrato'"):
+        espeak.speak_in_fresh_process(["h'A:"], "en-gb", SPEAKING_F0, variant="castrato")
+    with pytest.raises(espeak.EspeakError, match=r"voice\.speaker"):
+        espeak.check_variant("../../etc/passwd")
+    espeak.check_variant("f1")
+    espeak.check_variant("")

@@ -60,6 +60,20 @@ def _library_paths() -> tuple[str, str]:
     return str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
 
 
+def voice_variants() -> list[str]:
+    """The voice variants espeak-ng ships (``f1`` to ``f5`` female, ``m1`` to ``m7`` male,
+    ``klatt``, ...): the names a builtin singer's ``voice.speaker`` may take."""
+    _, data = _library_paths()
+    folder = Path(data) / "voices" / "!v"
+    return sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+
+
+def check_variant(variant: str) -> None:
+    """Raise :class:`EspeakError` unless ``variant`` is empty or a variant espeak-ng ships."""
+    if variant and variant not in voice_variants():
+        raise EspeakError("voice.speaker: " + native.UNKNOWN_VARIANT.format(variant=variant))
+
+
 class _Espeak:
     """espeak-ng loaded into this process, for text to phonemes."""
 
@@ -133,9 +147,11 @@ def speak_in_fresh_process(
     language: str,
     f0: float,
     words_per_minute: int = DEFAULT_WORDS_PER_MINUTE,
+    variant: str = "",
 ) -> list[Speech]:
     """Speak phoneme strings (mnemonics, words separated by spaces) on a constant F0 in a new
-    espeak-ng process: one :class:`Speech` per string, in the order given.
+    espeak-ng process: one :class:`Speech` per string, in the order given. ``variant`` names
+    one of espeak-ng's voice variants (``f1``: a female speaker); empty, the language's own.
 
     What a string sounds like depends only on the strings before it in ``words``, never on
     anything spoken earlier in this process.
@@ -149,6 +165,7 @@ def speak_in_fresh_process(
     library, data = _library_paths()
     request = {
         "language": language,
+        "variant": variant,
         "words_per_minute": words_per_minute,
         "f0": round(f0),
         "words": list(words),

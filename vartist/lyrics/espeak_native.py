@@ -13,7 +13,10 @@ state starts from zero, with a constant F0 so the pitch is known exactly.
 
 Script protocol: one JSON request on stdin::
 
-    {"language": "sv", "words_per_minute": 200, "f0": 150, "words": ["s|'u:|l", ...]}
+    {"language": "sv", "variant": "f1", "words_per_minute": 200, "f0": 150,
+     "words": ["s|'u:|l", ...]}
+
+(``variant`` is optional: one of espeak-ng's voice variants, in its ``voices/!v`` folder.)
 
 and on stdout one JSON line ``{"sample_rate": ..., "words": [{"samples": n, "phonemes":
 [[mnemonic, first sample], ...]}, ...]}`` followed by every word's 16-bit little-endian PCM,
@@ -74,6 +77,11 @@ SynthCallback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(Event)
 )
 
+UNKNOWN_VARIANT = (
+    "espeak-ng has no voice variant {variant!r}; use a name from its voices/!v folder, such "
+    "as 'f1' to 'f5' (female) or 'm1' to 'm7' (male), or leave it empty for the language's "
+    "own speaker"
+)
 UNKNOWN_LANGUAGE = (
     "espeak-ng does not know the language {language!r}; use a code such as 'en-us', "
     "'en-gb', 'nl', 'sv', 'de', 'es', 'fr', 'ja' (`espeak-ng --voices` lists them)"
@@ -85,6 +93,7 @@ def initialise(library: str, data: str) -> tuple[ctypes.CDLL, int]:
     sample rate)."""
     lib = ctypes.CDLL(library)
     lib.espeak_SetVoiceByName.argtypes = (ctypes.c_char_p,)
+    lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(VoiceSelector)
     lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
     lib.espeak_TextToPhonemes.argtypes = (
         ctypes.POINTER(ctypes.c_char_p),
@@ -113,6 +122,16 @@ def select_voice(lib: ctypes.CDLL, language: str) -> bool:
     )
 
 
+def select_variant(lib: ctypes.CDLL, variant: str) -> bool:
+    """Put a voice variant (``f1``, ``m3``, ...) on the selected voice; False when espeak-ng
+    has none of that name. The variant goes by the voice's identifier ('gmw/en+f1'): a
+    language code with a variant ('en-gb+f1') silently falls back to the plain voice."""
+    identifier = lib.espeak_GetCurrentVoice().contents.identifier
+    if lib.espeak_SetVoiceByName(identifier + b"+" + variant.encode()) != 0:
+        return False
+    return bool(lib.espeak_GetCurrentVoice().contents.identifier.endswith(b"+" + variant.encode()))
+
+
 def phoneme_events(events: Any) -> list[tuple[str, int]]:
     """(mnemonic, first sample) of each phoneme event in an event list from the callback."""
     found = []
@@ -129,6 +148,9 @@ def speak_batch(library: str, data: str, request: dict[str, Any]) -> tuple[dict[
     lib, rate = initialise(library, data)
     if not select_voice(lib, request["language"]):
         raise RuntimeError(UNKNOWN_LANGUAGE.format(language=request["language"]))
+    variant = request.get("variant", "")
+    if variant and not select_variant(lib, variant):
+        raise RuntimeError(UNKNOWN_VARIANT.format(variant=variant))
     lib.espeak_SetParameter(PARAM_RATE, int(request["words_per_minute"]), 0)
     # a constant F0 (not just a flat pitch range) also stops espeak-ng's pitch flutter
     lib.espeak_ng_SetConstF0(int(request["f0"]))

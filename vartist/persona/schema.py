@@ -132,7 +132,11 @@ class VoiceConfig(_Section):
         "brings its own).",
     )
     speaker: Text = Field(
-        "", description="Speaker of a multi-speaker model, by the name the model gives it."
+        "",
+        description="Who speaks the words the singer shapes. For 'builtin', an espeak-ng voice "
+        "variant such as 'f1' (a woman's vocal tract) or 'm3'; empty for the language's own "
+        "speaker. For a neural singer, a speaker of a multi-speaker model, by the name the "
+        "model gives it.",
     )
     device: Text = Field(
         "auto", description="Where a neural singer runs: 'auto' (CUDA when present), 'cpu', 'cuda'."

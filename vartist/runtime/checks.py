@@ -8,6 +8,7 @@ from vartist.lyrics.espeak import EspeakError
 from vartist.persona import Persona
 from vartist.request import SongRequest
 from vartist.voice import singers
+from vartist.voice.builtin import ENGINE_NAME as BUILTIN_SINGER
 
 
 def check_persona(persona: Persona) -> list[str]:
@@ -25,6 +26,8 @@ def check_persona(persona: Persona) -> list[str]:
             f"language = {persona.language!r} is not a language espeak-ng knows; "
             "use a code such as 'en-us', 'nl' or 'sv'"
         )
+    if persona.voice.engine == BUILTIN_SINGER:
+        espeak.check_variant(persona.voice.speaker)
     low, high = persona.voice.range
     return [
         f"{persona.name}: {persona.language}, {', '.join(persona.style.genres)}, "

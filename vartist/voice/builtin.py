@@ -1,12 +1,15 @@
 """The embedded singer: espeak-ng speech reshaped into singing with the WORLD vocoder.
 
-No model weights. Each distinct word of a song is spoken once on a constant F0, in one fresh
+No model weights. Each distinct word of a song is spoken once on a constant F0, by the
+espeak-ng voice variant the persona names as ``voice.speaker`` (``f1``: a woman's vocal tract,
+which a female singer's vowels need; warping a man's formants up did not carry them), in one fresh
 espeak-ng process so earlier songs cannot colour it (:class:`vartist.voice.spoken.EspeakVoice`);
 the WORLD singer (:mod:`vartist.voice.world_singer`) turns those words into the sung line.
 """
 
 from __future__ import annotations
 
+from vartist.lyrics.espeak import check_variant
 from vartist.persona import Persona
 from vartist.voice.engine import singers
 from vartist.voice.spoken import EspeakVoice, SpeakingVoice, source_f0_for
@@ -24,6 +27,10 @@ class BuiltinSinger(WorldSinger):
     def __init__(self, persona: Persona) -> None:
         super().__init__(persona)
         self.source_f0 = source_f0_for(persona.voice.midi_range[0])
+        self.variant = persona.voice.speaker
+        check_variant(self.variant)
 
     def speaking_voice(self, language: str) -> SpeakingVoice:
-        return EspeakVoice(language, self.source_f0, self.voice_config.formant_shift)
+        return EspeakVoice(
+            language, self.source_f0, self.voice_config.formant_shift, variant=self.variant
+        )

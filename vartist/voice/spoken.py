@@ -130,11 +130,14 @@ class EspeakVoice:
         source_f0: float,
         formant_shift: float,
         output_rate: int = SINGING_RATE,
+        variant: str = "",
     ) -> None:
         self.language = language
         self.source_f0 = source_f0
         self.formant_shift = formant_shift
         self.output_rate = output_rate
+        self.variant = variant
+        """espeak-ng's voice variant ('f1', ...); empty for the language's own speaker."""
 
     def speak(self, words: Sequence[WordToSpeak]) -> list[RawWord]:
         """Speak words by their syllables' phonemes, all in one fresh espeak-ng."""
@@ -146,6 +149,7 @@ class EspeakVoice:
             self.language,
             self.source_f0,
             words_per_minute=WORDS_PER_MINUTE,
+            variant=self.variant,
         )
         raw = []
         for word, flat, speech in zip(syllables, flat_words, spoken, strict=True):
