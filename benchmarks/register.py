@@ -8,9 +8,11 @@ spoken by espeak-ng on 120 Hz, as the judge's spoken baseline is, analysed by WO
 (CheapTrick on the known F0) and resynthesised unchanged except for a constant F0. Timing,
 consonants and formants stay espeak-ng's own, so the loss from one pitch to the next belongs to
 the register: above ~300 Hz a voice's harmonics sample its formants too sparsely to show them
-(a soprano's words are harder to follow than a baritone's for the same reason). The figures
-bound what the singer can reach on a persona's typical pitch; compare them with
-``benchmarks/intelligibility.py``. About a minute per pitch on 2 cores.
+(a soprano's words are harder to follow than a baritone's for the same reason). The speaker is
+espeak-ng's default, a man's vocal tract, at every pitch: a singer whose speaker suits the
+register does better than these figures (Nova Lane, sung from the female variant ``f1`` around
+440 Hz, passes more lines than this 440 Hz row); compare with ``benchmarks/intelligibility.py``.
+About a minute per pitch on 2 cores.
 """
 
 from __future__ import annotations
