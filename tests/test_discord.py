@@ -243,6 +243,13 @@ def test_sing_defers_in_time_shows_progress_and_posts_a_song_that_fits(
         sent = time.monotonic()
         token = sing(fake, "rain on the window", lyrics=SECTIONED_LYRICS, size_limit=size_limit)
         wait_for("the deferral", lambda: fake.interactions[token].get("deferred_at"), 10)
+        # the render starts once the "queued" edit has got through the 429 and the 503: while
+        # the bot waits those out it shows nothing, and a fast render would pass its stages
+        wait_for(
+            "the queued edit to get through",
+            lambda: len(fake.calls_to("PATCH", r"/messages/@original$")) >= 3,
+            20,
+        )
         worker = Worker(data).start()
         wait_for(
             "the song",
