@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,17 @@ def track_pitch(audio: Audio) -> PitchTrack:
 def cents(f0: npt.NDArray[np.float64], midi: float) -> npt.NDArray[np.float64]:
     reference = 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
     return 1200.0 * np.log2(f0 / reference)
+
+
+def spectral_centroid(
+    samples: npt.NDArray[np.floating[Any]], sample_rate: int, below_hz: float = np.inf
+) -> float:
+    """Power-weighted mean frequency (Hz) of a Hann-windowed stretch of mono ``samples``,
+    counting only bins below ``below_hz``: it rises as formants move up or a tone brightens."""
+    power = np.abs(np.fft.rfft(samples * np.hanning(samples.size))) ** 2
+    hz = np.fft.rfftfreq(samples.size, 1.0 / sample_rate)
+    band = hz < below_hz
+    return float(np.sum(hz[band] * power[band]) / np.sum(power[band]))
 
 
 def integrated_loudness(audio: Audio) -> float:

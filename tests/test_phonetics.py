@@ -11,7 +11,7 @@ import pronouncing
 import pyphen
 import pytest
 
-from tests.measure import IPA_VOWELS, cmudict_syllables, written_syllables
+from tests.measure import IPA_VOWELS, cmudict_syllables, spectral_centroid, written_syllables
 from vartist.lyrics import espeak
 from vartist.lyrics.cmu import arpabet
 from vartist.lyrics.errors import LyricsError
@@ -375,10 +375,7 @@ def _vowel_centroid(speech: espeak.Speech, vowel: str) -> float:
     with the formants, as a smaller vocal tract moves them up."""
     start = next(sample for name, sample in speech.phoneme_starts if name.strip("'") == vowel)
     middle = speech.samples[start + 500 : start + 500 + 4096]
-    power = np.abs(np.fft.rfft(middle * np.hanning(middle.size))) ** 2
-    hz = np.fft.rfftfreq(middle.size, 1.0 / speech.sample_rate)
-    band = hz < 5000.0
-    return float((power[band] * hz[band]).sum() / power[band].sum())
+    return spectral_centroid(middle, speech.sample_rate, below_hz=5000.0)
 
 
 @pytest.mark.parametrize("language", ["en-gb", "en-us"])

@@ -18,7 +18,7 @@ import pytest
 import pyworld
 
 from tests.builders import one_line_lyrics, syllable, verse_score
-from tests.measure import PitchTrack, cents, track_pitch
+from tests.measure import PitchTrack, cents, spectral_centroid, track_pitch
 from vartist.audio import Audio
 from vartist.composer.score import Score, SyllableRef, VocalNote
 from vartist.lyrics import espeak
@@ -444,9 +444,7 @@ def test_a_held_vowel_brightens_as_it_swells_and_styles_differ() -> None:
 
 def _spectral_centroid(audio: Audio, start: float, end: float) -> float:
     x = audio.samples[0, int(start * audio.sample_rate) : int(end * audio.sample_rate)]
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(x.size))) ** 2
-    hz = np.fft.rfftfreq(x.size, 1 / audio.sample_rate)
-    return float(np.sum(hz * spectrum) / np.sum(spectrum))
+    return spectral_centroid(x, audio.sample_rate)
 
 
 def test_formant_shift_brightens_the_voice() -> None:

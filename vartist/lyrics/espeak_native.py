@@ -126,10 +126,11 @@ def select_variant(lib: ctypes.CDLL, variant: str) -> bool:
     """Put a voice variant (``f1``, ``m3``, ...) on the selected voice; False when espeak-ng
     has none of that name. The variant goes by the voice's identifier ('gmw/en+f1'): a
     language code with a variant ('en-gb+f1') silently falls back to the plain voice."""
+    suffix = b"+" + variant.encode()
     identifier = lib.espeak_GetCurrentVoice().contents.identifier
-    if lib.espeak_SetVoiceByName(identifier + b"+" + variant.encode()) != 0:
+    if lib.espeak_SetVoiceByName(identifier + suffix) != 0:
         return False
-    return bool(lib.espeak_GetCurrentVoice().contents.identifier.endswith(b"+" + variant.encode()))
+    return bool(lib.espeak_GetCurrentVoice().contents.identifier.endswith(suffix))
 
 
 def phoneme_events(events: Any) -> list[tuple[str, int]]:

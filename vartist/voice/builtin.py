@@ -27,10 +27,12 @@ class BuiltinSinger(WorldSinger):
     def __init__(self, persona: Persona) -> None:
         super().__init__(persona)
         self.source_f0 = source_f0_for(persona.voice.midi_range[0])
-        self.variant = persona.voice.speaker
-        check_variant(self.variant)
+        check_variant(persona.voice.speaker)
 
     def speaking_voice(self, language: str) -> SpeakingVoice:
         return EspeakVoice(
-            language, self.source_f0, self.voice_config.formant_shift, variant=self.variant
+            language,
+            self.source_f0,
+            self.voice_config.formant_shift,
+            variant=self.voice_config.speaker,
         )
