@@ -99,6 +99,19 @@ def test_the_same_idempotency_key_gives_the_same_request(
     assert created and stranger.id != first
 
 
+def test_a_chat_request_is_stored_with_where_to_answer_it(
+    library: Library, persona: Persona
+) -> None:
+    """A bot that dies right after taking a request leaves one the next bot can answer: the
+    reply target is written with the request, not in a later step."""
+    target = {"channel_id": "12", "message_id": "34", "prompt": "rain"}
+    answered, _ = library.submit(NewRequest("rain", "discord:1", reply_to=target), persona)
+    ask(library, persona, "discord:2")  # taken elsewhere: nothing to answer in a channel
+    ask(library, persona, "twitch:3", key="discord:34")
+    awaiting = library.awaiting_reply("discord:", ("queued",))
+    assert [(status.id, reply_to) for status, reply_to in awaiting] == [(answered.id, target)]
+
+
 def test_screening_and_the_per_requester_limit(library: Library, persona: Persona) -> None:
     with pytest.raises(RequestError):
         library.submit(NewRequest("   ", "fan"), persona)

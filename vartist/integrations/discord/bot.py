@@ -21,7 +21,7 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import discord
@@ -256,11 +256,8 @@ class SongBot(discord.Client):
 
     async def _submit(self, live: LiveInteraction, new: NewRequest, prompt: str) -> None:
         interaction = live.interaction
-        try:
-            status, _ = await asyncio.to_thread(self.service.submit, new)
-        except VartistError as exc:
-            await self._answer(live, str(exc))
-            return
+        # the reply target goes in with the request: a bot stopped a moment after taking it
+        # leaves a request that the next bot still delivers, never one nobody answers
         message = await interaction.original_response()
         reply_to = {
             "channel_id": str(interaction.channel_id),
@@ -269,9 +266,15 @@ class SongBot(discord.Client):
             "size_limit": int(interaction.filesize_limit or DEFAULT_ATTACHMENT_LIMIT),
             "prompt": prompt,
         }
+        try:
+            status, _ = await asyncio.to_thread(
+                self.service.submit, replace(new, reply_to=reply_to)
+            )
+        except VartistError as exc:
+            await self._answer(live, str(exc))
+            return
         self._live[status.id] = live
         self._tracked[status.id] = Tracked(reply_to, prompt)
-        await asyncio.to_thread(self.service.library.set_reply_to, status.id, reply_to)
         await self._show_progress(status)
 
     async def _answer(self, live: LiveInteraction, text: str) -> None:

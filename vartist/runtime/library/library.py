@@ -101,6 +101,9 @@ class NewRequest:
     genre: str | None = None
     idempotency_key: str | None = None
     priority: Literal["normal", "live"] = "normal"
+    reply_to: dict[str, Any] | None = None
+    """Where the channel that took the request answers it (ids, no secrets). Stored with the
+    request itself, so a channel that stops right after taking it still finds the fan."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,8 @@ class Library:
                     created_at=now,
                     updated_at=now,
                 )
+                if new.reply_to is not None:  # left unset, the column stays SQL NULL, not JSON null
+                    row.reply_to = dict(new.reply_to)
                 session.add(row)
                 request_id = row.id
         except IntegrityError:
@@ -615,15 +620,6 @@ class Library:
             )
             if row.state == "done":
                 row.state, row.updated_at = "delivered", now
-
-    def set_reply_to(self, request_id: str, reply_to: dict[str, Any]) -> None:
-        """Remember where the channel that took the request answers it (ids, no secrets), so
-        a channel restarted after a crash still finds the fan."""
-        with self._session() as session:
-            row = session.get(RequestRow, request_id)
-            if row is None:
-                raise NotFoundError(f"no request {request_id!r}")
-            row.reply_to = dict(reply_to)
 
     def reply_to(self, request_id: str) -> dict[str, Any] | None:
         with self._session() as session:
