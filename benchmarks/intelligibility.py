@@ -1,7 +1,8 @@
 """How well the words of English songs are understood: Whisper tiny.en against the sung lines,
 beside espeak-ng's plain speech of the same lines (``tests/judge.py`` says how).
 
-    .venv/bin/python benchmarks/intelligibility.py [--seed N [N ...]] [--lines] [--keep DIR]
+    .venv/bin/python benchmarks/intelligibility.py [--seed N [N ...]] [--lines] [--misses]
+        [--keep DIR]
 
 Renders three prompts for each English example persona (Nova Lane, Kit Ember) and one song on
 the user's lyrics of ``examples/lyrics-own.txt``, writes each with its stems, judges every sung
@@ -21,6 +22,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from tests.judge import (  # noqa: E402
     PASSING_LINE_WER,
     LineJudgement,
     judge_song,
+    normalise,
     share_of_words_right,
     share_passing,
 )
@@ -100,6 +103,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, nargs="+", default=[1], help="one or more seeds")
     parser.add_argument("--lines", action="store_true", help="print every line's transcripts")
     parser.add_argument("--keep", type=Path, help="write the songs here instead of a temp dir")
+    parser.add_argument(
+        "--misses", action="store_true", help="print the words the singer loses most, in all"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -120,6 +126,8 @@ def main() -> int:
         seeds = " ".join(str(seed) for seed in args.seed)
         print(f"\nall seeds ({seeds})")
         print_totals(judged)
+    if args.misses:
+        print_misses([line for _, lines in judged for line in lines])
     print(f"\n{time.perf_counter() - started:.0f} s in all")
     return 0
 
@@ -143,6 +151,28 @@ def print_totals(judged: list[tuple[Case, list[LineJudgement]]]) -> None:
         mine = [line for case, lines in judged if case.persona == persona for line in lines]
         print(row(f"all of {persona}", mine))
     print(row("all songs", [line for _, lines in judged for line in lines]))
+
+
+def print_misses(lines: list[LineJudgement], shown: int = 25) -> None:
+    """The words most often lost when sung, each beside how often espeak-ng's speech lost it,
+    and how many lines fail only when sung: where the singer, not the words, is at fault."""
+    occurrences: Counter[str] = Counter()
+    sung_missed: Counter[str] = Counter()
+    spoken_missed: Counter[str] = Counter()
+    for line in lines:
+        words = normalise(line.text)
+        occurrences.update(words)
+        sung_missed.update(words[k] for k in line.sung_counts.missed)
+        spoken_missed.update(words[k] for k in line.spoken_counts.missed)
+    only_sung = sum(
+        line.sung_counts.error_rate > PASSING_LINE_WER
+        and line.spoken_counts.error_rate <= PASSING_LINE_WER
+        for line in lines
+    )
+    print(f"\nlines that fail sung but pass spoken: {only_sung} of {len(lines)}")
+    print(f"{'word':<16}{'times':>6}{'lost sung':>11}{'lost spoken':>13}")
+    for word, lost in sung_missed.most_common(shown):
+        print(f"{word:<16}{occurrences[word]:>6}{lost:>11}{spoken_missed[word]:>13}")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,8 @@ class WordCounts:
     substitutions: int
     deletions: int
     insertions: int
+    missed: tuple[int, ...] = ()
+    """Positions of the reference words the hypothesis did not get right, by this alignment."""
 
     @property
     def errors(self) -> int:
@@ -128,29 +130,29 @@ def align_words(reference: Sequence[str], hypothesis: Sequence[str]) -> WordCoun
     """Levenshtein alignment over words; among the cheapest alignments, the one with most hits,
     so that "words right" is not understated by an arbitrary tie-break."""
     rows, cols = len(reference) + 1, len(hypothesis) + 1
-    # each cell: (edits, -hits, substitutions, deletions, insertions); tuples compare in order,
-    # so min() takes the fewest edits and, among those, the most hits
-    table: list[list[tuple[int, int, int, int, int]]] = [
-        [(0, 0, 0, 0, 0)] * cols for _ in range(rows)
-    ]
+    # each cell: (edits, -hits, substitutions, deletions, insertions, reference words hit);
+    # tuples compare in order, so min() takes the fewest edits and, among those, the most hits
+    Cell = tuple[int, int, int, int, int, tuple[int, ...]]
+    table: list[list[Cell]] = [[(0, 0, 0, 0, 0, ())] * cols for _ in range(rows)]
     for i in range(1, rows):
-        table[i][0] = (i, 0, 0, i, 0)
+        table[i][0] = (i, 0, 0, i, 0, ())
     for j in range(1, cols):
-        table[0][j] = (j, 0, 0, 0, j)
+        table[0][j] = (j, 0, 0, 0, j, ())
     for i in range(1, rows):
         for j in range(1, cols):
-            e, h, s, d, n = table[i - 1][j - 1]
+            e, h, s, d, n, hit = table[i - 1][j - 1]
             if reference[i - 1] == hypothesis[j - 1]:
-                diagonal = (e, h - 1, s, d, n)
+                diagonal = (e, h - 1, s, d, n, (*hit, i - 1))
             else:
-                diagonal = (e + 1, h, s + 1, d, n)
-            e, h, s, d, n = table[i - 1][j]
-            deletion = (e + 1, h, s, d + 1, n)
-            e, h, s, d, n = table[i][j - 1]
-            insertion = (e + 1, h, s, d, n + 1)
+                diagonal = (e + 1, h, s + 1, d, n, hit)
+            e, h, s, d, n, hit = table[i - 1][j]
+            deletion = (e + 1, h, s, d + 1, n, hit)
+            e, h, s, d, n, hit = table[i][j - 1]
+            insertion = (e + 1, h, s, d, n + 1, hit)
             table[i][j] = min(diagonal, deletion, insertion)
-    _, negative_hits, substitutions, deletions, insertions = table[-1][-1]
-    return WordCounts(len(reference), -negative_hits, substitutions, deletions, insertions)
+    _, negative_hits, substitutions, deletions, insertions, hit = table[-1][-1]
+    missed = tuple(k for k in range(len(reference)) if k not in hit)
+    return WordCounts(len(reference), -negative_hits, substitutions, deletions, insertions, missed)
 
 
 def word_counts(reference: str, hypothesis: str) -> WordCounts:

@@ -79,8 +79,11 @@ def test_normalising_drops_case_and_punctuation_alike_on_both_sides() -> None:
 def test_alignment_counts_every_kind_of_edit_and_the_words_right() -> None:
     counts = word_counts("we were driving all night through", "we were laughing all night true")
     assert (counts.hits, counts.substitutions, counts.deletions, counts.insertions) == (4, 2, 0, 0)
+    assert counts.missed == (2, 5)  # "driving" and "through"
     counts = align_words(["a", "b", "c"], ["x", "a", "c"])
     assert (counts.hits, counts.errors, counts.reference_words) == (2, 2, 3)
+    assert counts.missed == (1,)
+    assert align_words(["a", "b", "c"], []).missed == (0, 1, 2)
     # among alignments of equal cost the judge keeps the one with most words right
     counts = align_words(["a", "b"], ["b", "a"])
     assert (counts.errors, counts.hits) == (2, 1)
