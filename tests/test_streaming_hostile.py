@@ -439,6 +439,12 @@ def test_a_listener_carries_on_when_the_worker_is_killed_and_another_renders_aga
         with httpx.Client(base_url=base, timeout=120) as client:
             body = {"prompt": "lanterns on the river", "requester": "ann", "seed": 21}
             request_id = client.post("/api/requests", json=body).json()["id"]
+            # a stream waits at most 5 s for the render to start; a worker still starting up
+            # on a loaded machine can take longer, so follow the request until it leaves the queue
+            deadline = time.monotonic() + 120
+            while client.get(f"/api/requests/{request_id}").json()["state"] == "queued":
+                assert time.monotonic() < deadline, "no worker took the request"
+                time.sleep(0.05)
             received = bytearray()
             killed: list[int] = []
             with client.stream("GET", f"/api/requests/{request_id}/stream?wait=5") as stream:
