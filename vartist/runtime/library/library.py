@@ -298,11 +298,10 @@ class Library:
                     progress=0.0,
                     attempts=0,
                     cancel_requested=False,
+                    reply_to=dict(new.reply_to) if new.reply_to is not None else None,
                     created_at=now,
                     updated_at=now,
                 )
-                if new.reply_to is not None:  # left unset, the column stays SQL NULL, not JSON null
-                    row.reply_to = dict(new.reply_to)
                 session.add(row)
                 request_id = row.id
         except IntegrityError:

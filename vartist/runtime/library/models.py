@@ -76,7 +76,9 @@ class RequestRow(Base):
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     """When a worker last took the request (a retry starts again)."""
-    reply_to: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # none_as_null: a request without a target stores SQL NULL (JSON's own null would pass
+    # the ``IS NOT NULL`` that finds requests awaiting a reply)
+    reply_to: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     """Where the channel that took the request answers it (channel, fan, progress message
     ids); never a secret such as an interaction token."""
 
