@@ -103,6 +103,16 @@ def wait_all(
         time.sleep(interval)
 
 
+def wait_taken(client: httpx.Client, request_id: str, seconds: float = 120) -> None:
+    """Follow a request until a worker takes it. A stream call long-polls a queued request for
+    at most 5 s, and a worker that is still starting (spawn, imports, its warm-up render) on a
+    loaded machine can take longer than that; the stream then answers 409."""
+    deadline = time.monotonic() + seconds
+    while client.get(f"/api/requests/{request_id}").json()["state"] == "queued":
+        assert time.monotonic() < deadline, "no worker took the request"
+        time.sleep(0.05)
+
+
 def assert_one_song_per_request(client: httpx.Client, ids: list[str]) -> None:
     songs = client.get("/api/songs", params={"limit": 500}).json()
     by_request: dict[str, int] = {}
