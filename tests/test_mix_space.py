@@ -157,6 +157,7 @@ def test_reverb_and_echo_stay_out_of_the_gaps_between_words_and_bloom_after_a_ph
         return float(10 * np.log10(np.mean(out[:, round(start * rate) : round(end * rate)] ** 2)))
 
     singing = level_db(0.5, 0.9)
-    # undocked, the reverb and echo fill the gap to about -14 dB under the voice
-    assert level_db(1.008, 1.036) < singing - 19.0
+    # undocked, the reverb and echo fill the gap to about -14 dB under the voice; ducked 9 dB
+    # and released at once, to about -22 dB, which still cost Whisper words
+    assert level_db(1.008, 1.036) < singing - 35.0
     assert level_db(2.05, 2.35) > singing - 24.0

@@ -119,12 +119,19 @@ DEFAULT_TREATMENT = StemTreatment(-28.0, highpass_hz=120.0)
 DELAY_SECONDS = 0.11
 DELAY_RETURN_DB = -20.0
 REVERB_PREDELAY_SECONDS = 0.02
-EFFECTS_DUCK_DB = 9.0
-"""How far the reverb return and the echo dip while the singer sings: the space blooms in the
-rests and after phrases, and stays out of the short gaps between words, which carry the word
-boundaries a listener needs (filled with reverb, Whisper understood a tenth fewer lines)."""
-EFFECTS_DUCK_RELEASE_SECONDS = 0.25
-"""How fast the effects come back once the voice stops: slower than a word gap is long."""
+EFFECTS_DUCK_DB = 30.0
+"""How far the reverb return and the echo dip while the singer sings: out of the way of the
+words, blooming in the rests and after phrases (a ducked reverb). The gaps between words carry
+the word boundaries a listener needs: filled with reverb, Whisper understood a tenth fewer
+lines. Ducked 9 dB, the effects still cost words: over the intelligibility benchmark's songs of
+seeds 1 and 2, Whisper understood 78% of sung lines with them and 83% with no effects at all;
+ducked 30 dB and held through word gaps, 82%."""
+EFFECTS_DUCK_HOLD_SECONDS = 0.06
+"""The effects stay fully down this long after the voice stops: longer than a word gap, so the
+gaps inside a phrase stay clean."""
+EFFECTS_DUCK_RELEASE_SECONDS = 0.15
+"""How fast the effects come back after the hold: they bloom within a few tenths of a second
+of a phrase's end."""
 DUCK_FRAME_SECONDS = 0.005
 DUCK_THRESHOLD_DB = -30.0
 """The voice counts as singing above this level against its loudest 5 ms frames."""
@@ -399,7 +406,8 @@ def _vocal_chain(vocal: npt.NDArray[np.float32], sample_rate: int) -> FloatArray
 
 def effects_duck_gain(dry: FloatArray, sample_rate: int) -> FloatArray:
     """Per-sample gain for the vocal's reverb return and echo: 1 in rests, EFFECTS_DUCK_DB
-    down while the voice sounds, dipping at once and recovering over the release time."""
+    down while the voice sounds, dipping at once, held through word gaps, then recovering
+    over the release time."""
     hop = max(1, round(DUCK_FRAME_SECONDS * sample_rate))
     frames = len(dry) // hop + 1
     padded = np.zeros(frames * hop, np.float32)
@@ -408,12 +416,19 @@ def effects_duck_gain(dry: FloatArray, sample_rate: int) -> FloatArray:
     loudest = float(np.percentile(power, 99)) if power.size else 0.0
     if loudest <= 0.0:
         return np.ones(len(dry), np.float32)
-    singing = (power > loudest * db_to_gain(DUCK_THRESHOLD_DB) ** 2).astype(np.float64)
+    sounding = power > loudest * db_to_gain(DUCK_THRESHOLD_DB) ** 2
+    index = np.arange(frames)
+    last_sounding = np.maximum.accumulate(np.where(sounding, index, -frames - 1))
+    hold_frames = round(EFFECTS_DUCK_HOLD_SECONDS / DUCK_FRAME_SECONDS)
+    held = (index - last_sounding <= hold_frames).astype(np.float64)
     coefficient = math.exp(-DUCK_FRAME_SECONDS / EFFECTS_DUCK_RELEASE_SECONDS)
-    released = signal.lfilter([1.0 - coefficient], [1.0, -coefficient], singing)
-    # an instant dip as the voice starts, the smooth release once it stops
-    ducking = np.maximum(singing, released)
-    frame_gain = db_to_gain(-EFFECTS_DUCK_DB * ducking)
+    released = signal.lfilter([1.0 - coefficient], [1.0, -coefficient], held)
+    # an instant dip as the voice starts, the smooth release once the hold ends; the release
+    # runs on the amplitude, as a ducker's gain does: run on decibels, 30 dB took so long to
+    # come back that the bloom after a phrase was lost
+    ducking = np.maximum(held, released)
+    floor = db_to_gain(-EFFECTS_DUCK_DB)
+    frame_gain = 1.0 - (1.0 - floor) * ducking
     centres = (np.arange(frames) + 0.5) * hop
     return np.interp(np.arange(len(dry)), centres, frame_gain).astype(np.float32)
 
