@@ -538,3 +538,49 @@ def test_the_panel_approves_and_reorders_and_guards_itself_with_a_token(tmp_path
         assert show.performed == [cat, bob]
     finally:
         service.stop()
+
+
+def test_a_song_skipped_as_its_render_finishes_is_still_recorded_as_skipped() -> None:
+    """The stage's delivery is refused while the song renders; when the render finishes between
+    that refusal and the stage's look at the request, the stage asks again instead of giving up
+    (seen in CI: the skipped song was never marked delivered)."""
+    import http.server
+
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.stage import StageShow
+
+    deliveries: list[dict[str, str]] = []
+
+    class RaceServer(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: dict[str, str]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._answer(200, {"id": "r1", "state": "done"})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            deliveries.append(body)
+            if len(deliveries) == 1:  # the render was still being stored when this arrived
+                error = "request r1 is rendering; only a finished song can be delivered"
+                self._answer(409, {"error": error})
+            else:
+                self._answer(200, {"id": "r1", "state": "delivered"})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RaceServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        StageShow(ApiClient(base), PacedSink, list)._deliver("r1", "skipped")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [d["target"] for d in deliveries] == ["skipped", "skipped"]

@@ -201,6 +201,7 @@ class StageShow:
     def _deliver(self, request_id: str, how: str) -> None:
         """Mark the request delivered to the stage once its song is stored (a song streamed
         while it rendered may still be on its way into the library)."""
+        asked_after_render = False
         while True:
             try:
                 self.client.post(
@@ -209,10 +210,14 @@ class StageShow:
                 return
             except VartistError as exc:
                 state = self.client.get(f"/api/requests/{request_id}")["state"]
-                if state != "rendering":
+                if state == "rendering":
+                    time.sleep(POLL_SECONDS / 4)
+                elif state == "done" and not asked_after_render:
+                    # the render finished between the refusal and this look: ask once more
+                    asked_after_render = True
+                else:
                     log.warning("request %s: %s", request_id, exc)
                     return
-                time.sleep(POLL_SECONDS / 4)
 
 
 PANEL_COOKIE = "vartist_panel"
