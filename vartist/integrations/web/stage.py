@@ -61,6 +61,9 @@ class StageShow:
         self._performer: Performer | None = None
         self.now_playing: NowPlaying | None = None
         self.performed: list[str] = []
+        self._delivering: set[str] = set()
+        """Skipped songs waiting for their render to be stored before they are marked
+        delivered: never picked again meanwhile."""
         self.skipped: list[str] = []
 
     # --- the streamer's controls --------------------------------------------------------------
@@ -93,6 +96,9 @@ class StageShow:
         )
         # a done request without a song_id had its song deleted from the library
         ready = [r for r in ready if r["state"] == "rendering" or r.get("song_id")]
+        with self._lock:
+            delivering = set(self._delivering)
+        ready = [r for r in ready if r["id"] not in delivering]
         if self.approval:
             ready = [r for r in ready if r["id"] in self.approved]
         with self._lock:
@@ -195,12 +201,28 @@ class StageShow:
             how = "stopped"
         elif not complete:
             return  # the render died mid-song; it is rendered again and played when it is done
-        self._deliver(request["id"], how)
+        if how == "skipped":
+            # a skipped song may still be rendering, and it can only be marked delivered once it
+            # is stored: the next song must not wait for that
+            with self._lock:
+                self._delivering.add(request["id"])
+            threading.Thread(
+                target=self._deliver, args=(request["id"], how), name="stage-delivery", daemon=True
+            ).start()
+        else:
+            self._deliver(request["id"], how)
         self.performed.append(request["id"])
 
     def _deliver(self, request_id: str, how: str) -> None:
         """Mark the request delivered to the stage once its song is stored (a song streamed
         while it rendered may still be on its way into the library)."""
+        try:
+            self._deliver_when_stored(request_id, how)
+        finally:
+            with self._lock:
+                self._delivering.discard(request_id)
+
+    def _deliver_when_stored(self, request_id: str, how: str) -> None:
         asked_after_render = False
         while True:
             try:
