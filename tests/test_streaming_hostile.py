@@ -112,18 +112,21 @@ def test_very_loud_hostile_chunks_stay_under_the_true_peak_ceiling() -> None:
 # --- stream files and workers ---------------------------------------------------------------
 
 
+def _open_files(pid: int | str = "self") -> list[str]:
+    """What a process's descriptors point at (a deleted file ends in " (deleted)")."""
+    targets = []
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):  # closed while we looked
+            targets.append(os.readlink(f"/proc/{pid}/fd/{name}"))
+    return targets
+
+
 def _files_open_under(folder: Path) -> list[str]:
     """The files under ``folder`` this process holds open, the library's database aside.
 
     Counting every descriptor was flaky: other tests' sockets and threads close theirs at
     any moment (garbage collection), so only the files a render could leak are counted."""
-    opened = []
-    for name in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # closed while we looked
-            target = os.readlink(f"/proc/self/fd/{name}")
-            if target.startswith(f"{folder}/") and "library.db" not in target:
-                opened.append(target)
-    return sorted(opened)
+    return sorted(t for t in _open_files() if t.startswith(f"{folder}/") and "library.db" not in t)
 
 
 def test_a_stream_that_cannot_be_started_leaks_no_descriptor_or_staged_file(
@@ -346,11 +349,7 @@ def _serve(tmp_path: Path, *extra: str) -> tuple[Served, str]:
 
 def _stream_descriptors(pid: int) -> int:
     """The process's open descriptors on stream audio (deleted or not)."""
-    count = 0
-    for name in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):  # closed while we looked
-            count += ".pcm" in os.readlink(f"/proc/{pid}/fd/{name}")
-    return count
+    return sum(".pcm" in target for target in _open_files(pid))
 
 
 def _wait_stream(tmp_path: Path, request_id: str) -> None:
