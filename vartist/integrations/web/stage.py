@@ -98,11 +98,10 @@ class StageShow:
         ready = [r for r in ready if r["state"] == "rendering" or r.get("song_id")]
         with self._lock:
             delivering = set(self._delivering)
+            order = {request_id: index for index, request_id in enumerate(self.play_next)}
         ready = [r for r in ready if r["id"] not in delivering]
         if self.approval:
             ready = [r for r in ready if r["id"] in self.approved]
-        with self._lock:
-            order = {request_id: index for index, request_id in enumerate(self.play_next)}
         ready.sort(key=lambda r: order.get(r["id"], len(order)))
         return ready[0] if ready else None
 
