@@ -11,6 +11,7 @@ read side by side. The judge is for English; Whisper tiny.en knows no other lang
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import unicodedata
@@ -187,8 +188,29 @@ def align_words(reference: Sequence[str], hypothesis: Sequence[str]) -> WordCoun
     return WordCounts(len(reference), -negative_hits, substitutions, deletions, insertions, missed)
 
 
+def spell_compounds_alike(reference: Sequence[str], hypothesis: Sequence[str]) -> list[str]:
+    """The hypothesis with compounds spaced as the reference spaces them: a listener who heard
+    "home sick" for "homesick" (or "sunlit" for "sun lit") got the words, and Whisper spaces
+    compounds as it likes. Two heard words join only into a word the reference has; a heard
+    word splits only into two words that stand side by side in the reference."""
+    whole = set(reference)
+    parts = {first + second: (first, second) for first, second in itertools.pairwise(reference)}
+    spelt: list[str] = []
+    k = 0
+    while k < len(hypothesis):
+        word = hypothesis[k]
+        if k + 1 < len(hypothesis) and word + hypothesis[k + 1] in whole and word not in whole:
+            spelt.append(word + hypothesis[k + 1])
+            k += 2
+            continue
+        spelt.extend(parts[word] if word in parts and word not in whole else (word,))
+        k += 1
+    return spelt
+
+
 def word_counts(reference: str, hypothesis: str) -> WordCounts:
-    return align_words(normalise(reference), normalise(hypothesis))
+    words = normalise(reference)
+    return align_words(words, spell_compounds_alike(words, normalise(hypothesis)))
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

@@ -45,6 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
         ("the night is young", "", 1.0),  # every word deleted
         ("go", "oh no no", 3.0),  # a substitution and two insertions: above 1 on purpose
         ("night is young the", "the night is young", 0.5),  # a word moved costs two edits
+        ("homesick tonight", "home sick tonight", 0.0),  # a compound spaced apart
+        ("the sun lit sea", "the sunlit sea", 0.0),  # or two words run together
+        ("home is home", "home sick is home", 1 / 3),  # joined only into a word sung
     ],
 )
 def test_word_error_rate_counts_edits_over_reference_words(

@@ -3,6 +3,7 @@ a real OSC receiver for VMC, while the performer plays a real song on a paced (n
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -10,7 +11,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -540,19 +541,20 @@ def test_the_panel_approves_and_reorders_and_guards_itself_with_a_token(tmp_path
         service.stop()
 
 
-def test_a_song_skipped_as_its_render_finishes_is_still_recorded_as_skipped() -> None:
-    """The stage's delivery is refused while the song renders; when the render finishes between
-    that refusal and the stage's look at the request, the stage asks again instead of giving up
-    (seen in CI: the skipped song was never marked delivered)."""
+@contextlib.contextmanager
+def delivery_service(
+    state: Callable[[], str], accept: Callable[[int], bool]
+) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """A service that knows one request, r1: ``GET /api/requests/r1`` answers ``state()``, the
+    song list is empty, and the n-th delivery (from 1) is accepted when ``accept(n)``, refused
+    with 409 "is rendering" otherwise. Yields its address and the deliveries' targets and
+    statuses, in order."""
     import http.server
 
-    from vartist.integrations.web.client import ApiClient
-    from vartist.integrations.web.stage import StageShow
+    deliveries: list[tuple[str, int]] = []
 
-    deliveries: list[dict[str, str]] = []
-
-    class RaceServer(http.server.BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: dict[str, str]) -> None:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: object) -> None:
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -561,26 +563,63 @@ def test_a_song_skipped_as_its_render_finishes_is_still_recorded_as_skipped() ->
             self.wfile.write(payload)
 
         def do_GET(self) -> None:
-            self._answer(200, {"id": "r1", "state": "done"})
+            if self.path.startswith("/api/requests?"):
+                self._answer(200, [])
+            else:
+                self._answer(200, {"id": "r1", "state": state()})
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            deliveries.append(body)
-            if len(deliveries) == 1:  # the render was still being stored when this arrived
+            if accept(len(deliveries) + 1):
+                deliveries.append((body["target"], 200))
+                self._answer(200, {"id": "r1", "state": "delivered"})
+            else:
+                deliveries.append((body["target"], 409))
                 error = "request r1 is rendering; only a finished song can be delivered"
                 self._answer(409, {"error": error})
-            else:
-                self._answer(200, {"id": "r1", "state": "delivered"})
 
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RaceServer)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        StageShow(ApiClient(base), PacedSink, list)._deliver("r1", "skipped")
+        yield f"http://127.0.0.1:{server.server_address[1]}", deliveries
     finally:
         server.shutdown()
         server.server_close()
-    assert [d["target"] for d in deliveries] == ["skipped", "skipped"]
+
+
+def test_a_song_skipped_as_its_render_finishes_is_still_recorded_as_skipped() -> None:
+    """The stage's delivery is refused while the song renders; when the render finishes between
+    that refusal and the stage's look at the request, the stage asks again instead of giving up
+    (seen in CI: the skipped song was never marked delivered)."""
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.stage import StageShow
+
+    # the render was still being stored when the first delivery arrived
+    with delivery_service(lambda: "done", lambda n: n > 1) as (base, deliveries):
+        StageShow(ApiClient(base), PacedSink, list)._deliver("r1", "skipped")
+    assert deliveries == [("skipped", 409), ("skipped", 200)]
+
+
+def test_a_show_stopped_while_a_skipped_song_is_stored_records_it_before_it_ends() -> None:
+    """A skipped song is marked delivered from a background thread once its render is stored;
+    the show stopping meanwhile (and the process exiting after it) must not lose that record,
+    or the song would be played again at the next start."""
+    from vartist.integrations.web.client import ApiClient
+    from vartist.integrations.web.stage import StageShow
+
+    stored_at = time.monotonic() + 1.0
+
+    def state() -> str:
+        return "done" if time.monotonic() >= stored_at else "rendering"
+
+    with delivery_service(state, lambda n: time.monotonic() >= stored_at) as (base, deliveries):
+        show = StageShow(ApiClient(base), PacedSink, list)
+        show._deliver_in_background("r1", "skipped")
+        show.stop()
+        show.run()  # returns once the skipped song is recorded
+        recorded = list(deliveries)
+    assert recorded[-1] == ("skipped", 200)
+    assert ("skipped", 409) in recorded  # it was still rendering when the show stopped

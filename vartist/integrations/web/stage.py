@@ -27,6 +27,9 @@ from vartist.runtime.performer import AudioSink, AvatarLink, Performer
 log = logging.getLogger("vartist.stage")
 
 POLL_SECONDS = 1.0
+DELIVERY_WAIT_SECONDS = 30.0
+"""How long a stopping show waits for skipped songs still being stored to be recorded as
+delivered; one not recorded by then is offered to the stage again when it next starts."""
 
 
 @dataclass
@@ -64,6 +67,7 @@ class StageShow:
         self._delivering: set[str] = set()
         """Skipped songs waiting for their render to be stored before they are marked
         delivered: never picked again meanwhile."""
+        self._deliveries: list[threading.Thread] = []
         self.skipped: list[str] = []
 
     # --- the streamer's controls --------------------------------------------------------------
@@ -151,15 +155,43 @@ class StageShow:
     # --- the show -----------------------------------------------------------------------------
 
     def run(self) -> None:
-        while not self._stopped.is_set():
-            request = self._next_song()
-            if request is None:
-                self._stopped.wait(POLL_SECONDS)
-                continue
-            with self._lock:
-                if request["id"] in self.play_next:
-                    self.play_next.remove(request["id"])
-            self._perform_request(request)
+        try:
+            while not self._stopped.is_set():
+                request = self._next_song()
+                if request is None:
+                    self._stopped.wait(POLL_SECONDS)
+                    continue
+                with self._lock:
+                    if request["id"] in self.play_next:
+                        self.play_next.remove(request["id"])
+                self._perform_request(request)
+        finally:
+            self._finish_deliveries()
+
+    def _finish_deliveries(self) -> None:
+        """Wait, within :data:`DELIVERY_WAIT_SECONDS`, for skipped songs still being stored:
+        the process may exit right after the show, and a delivery thread dies with it."""
+        deadline = time.monotonic() + DELIVERY_WAIT_SECONDS
+        for thread in self._deliveries:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        left = sum(thread.is_alive() for thread in self._deliveries)
+        if left:
+            log.warning(
+                "%d skipped song(s) not yet recorded as delivered; the stage offers them "
+                "again when it next starts",
+                left,
+            )
+
+    def _deliver_in_background(self, request_id: str, how: str) -> None:
+        """Mark a song delivered from a thread, so the next song need not wait for its render
+        to be stored; the song is kept out of :meth:`_next_song` until then."""
+        with self._lock:
+            self._delivering.add(request_id)
+        thread = threading.Thread(
+            target=self._deliver, args=(request_id, how), name="stage-delivery", daemon=True
+        )
+        self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
+        thread.start()
 
     def _perform_request(self, request: dict[str, Any]) -> None:
         try:
@@ -203,11 +235,7 @@ class StageShow:
         if how == "skipped":
             # a skipped song may still be rendering, and it can only be marked delivered once it
             # is stored: the next song must not wait for that
-            with self._lock:
-                self._delivering.add(request["id"])
-            threading.Thread(
-                target=self._deliver, args=(request["id"], how), name="stage-delivery", daemon=True
-            ).start()
+            self._deliver_in_background(request["id"], how)
         else:
             self._deliver(request["id"], how)
         self.performed.append(request["id"])
