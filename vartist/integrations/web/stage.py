@@ -64,10 +64,9 @@ class StageShow:
         self._performer: Performer | None = None
         self.now_playing: NowPlaying | None = None
         self.performed: list[str] = []
-        self._delivering: set[str] = set()
-        """Skipped songs waiting for their render to be stored before they are marked
-        delivered: never picked again meanwhile."""
-        self._deliveries: list[threading.Thread] = []
+        self._deliveries: dict[str, threading.Thread] = {}
+        """Skipped songs marked delivered in the background, by request id: one whose thread
+        still runs waits for its render to be stored, and is never picked again meanwhile."""
         self.skipped: list[str] = []
 
     # --- the streamer's controls --------------------------------------------------------------
@@ -101,9 +100,8 @@ class StageShow:
         # a done request without a song_id had its song deleted from the library
         ready = [r for r in ready if r["state"] == "rendering" or r.get("song_id")]
         with self._lock:
-            delivering = set(self._delivering)
             order = {request_id: index for index, request_id in enumerate(self.play_next)}
-        ready = [r for r in ready if r["id"] not in delivering]
+        ready = [r for r in ready if not self._being_delivered(r["id"])]
         if self.approval:
             ready = [r for r in ready if r["id"] in self.approved]
         ready.sort(key=lambda r: order.get(r["id"], len(order)))
@@ -172,9 +170,9 @@ class StageShow:
         """Wait, within :data:`DELIVERY_WAIT_SECONDS`, for skipped songs still being stored:
         the process may exit right after the show, and a delivery thread dies with it."""
         deadline = time.monotonic() + DELIVERY_WAIT_SECONDS
-        for thread in self._deliveries:
+        for thread in self._deliveries.values():
             thread.join(max(0.0, deadline - time.monotonic()))
-        left = sum(thread.is_alive() for thread in self._deliveries)
+        left = sum(thread.is_alive() for thread in self._deliveries.values())
         if left:
             log.warning(
                 "%d skipped song(s) not yet recorded as delivered; the stage offers them "
@@ -184,14 +182,19 @@ class StageShow:
 
     def _deliver_in_background(self, request_id: str, how: str) -> None:
         """Mark a song delivered from a thread, so the next song need not wait for its render
-        to be stored; the song is kept out of :meth:`_next_song` until then."""
-        with self._lock:
-            self._delivering.add(request_id)
+        to be stored; the song is kept out of :meth:`_next_song` until then. Called from the
+        show's own thread, as :meth:`_next_song` is."""
         thread = threading.Thread(
             target=self._deliver, args=(request_id, how), name="stage-delivery", daemon=True
         )
-        self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
         thread.start()
+        # finished deliveries are dropped, so a long show keeps only the ones in flight
+        self._deliveries = {k: t for k, t in self._deliveries.items() if t.is_alive()}
+        self._deliveries[request_id] = thread
+
+    def _being_delivered(self, request_id: str) -> bool:
+        thread = self._deliveries.get(request_id)
+        return thread is not None and thread.is_alive()
 
     def _perform_request(self, request: dict[str, Any]) -> None:
         try:
@@ -243,13 +246,6 @@ class StageShow:
     def _deliver(self, request_id: str, how: str) -> None:
         """Mark the request delivered to the stage once its song is stored (a song streamed
         while it rendered may still be on its way into the library)."""
-        try:
-            self._deliver_when_stored(request_id, how)
-        finally:
-            with self._lock:
-                self._delivering.discard(request_id)
-
-    def _deliver_when_stored(self, request_id: str, how: str) -> None:
         asked_after_render = False
         while True:
             try:
