@@ -242,6 +242,9 @@ class LineJudgement:
     """Whisper's transcript of the line's slice of the vocal stem."""
     spoken: str
     """Whisper's transcript of espeak-ng speaking the line."""
+    word_seconds: tuple[float, ...] = ()
+    """How long each word of the normalised text is sung (its notes, in seconds); empty when
+    the timeline's words do not spell out the line word for word."""
 
     @property
     def sung_counts(self) -> WordCounts:
@@ -286,6 +289,14 @@ def line_span(start: float, end: float, rate: int, length: int) -> tuple[int, in
     return max(round(start * rate) - margin, 0), min(round(end * rate) + margin, length)
 
 
+def sung_word_seconds(text: str, words: Sequence[tuple[str, float]]) -> tuple[float, ...]:
+    """The sung length of each word of ``normalise(text)``, from the line's timeline words as
+    (text, seconds): a word that normalises to two ("I'm" is "i am") lends both its length.
+    Empty when the words do not make up the text."""
+    seconds = [length for word, length in words for _ in normalise(word)]
+    return tuple(seconds) if len(seconds) == len(normalise(text)) else ()
+
+
 def judge_song(folder: Path) -> SongJudgement:
     """Judge a song folder written with its stems: every ``line`` event of ``song.json``'s
     timeline, sung (from ``stems/vocals.wav``) and spoken by espeak-ng."""
@@ -293,11 +304,26 @@ def judge_song(folder: Path) -> SongJudgement:
     language = str(document["provenance"]["persona"]["language"])
     vocal, rate = soundfile.read(folder / "stems" / "vocals.wav", dtype="float32", always_2d=True)
     events = [event for event in document["timeline"] if event["kind"] == "line"]
+    words = [event for event in document["timeline"] if event["kind"] == "word"]
     speeches = speak_plainly([event["text"] for event in events], language)
     judged = []
     for event, (speech, speech_rate) in zip(events, speeches, strict=True):
         first, last = line_span(event["start"], event["end"], rate, len(vocal))
         sung = transcribe(vocal[first:last].T, rate)
         spoken = transcribe(speech, speech_rate)
-        judged.append(LineJudgement(event["text"], event["start"], event["end"], sung, spoken))
+        sung_words = [
+            (word["text"], word["end"] - word["start"])
+            for word in words
+            if event["start"] <= word["start"] < event["end"]
+        ]
+        judged.append(
+            LineJudgement(
+                event["text"],
+                event["start"],
+                event["end"],
+                sung,
+                spoken,
+                sung_word_seconds(event["text"], sung_words),
+            )
+        )
     return SongJudgement(document["title"], document["artist"], language, tuple(judged))

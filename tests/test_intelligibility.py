@@ -20,6 +20,7 @@ from tests.judge import (
     line_span,
     normalise,
     speak_plainly,
+    sung_word_seconds,
     transcribe,
     word_counts,
     word_error_rate,
@@ -93,6 +94,22 @@ def test_alignment_counts_every_kind_of_edit_and_the_words_right() -> None:
     assert (counts.errors, counts.hits) == (2, 1)
     assert align_words([], []).error_rate == 0.0
     assert align_words([], ["stray"]).error_rate == 1.0
+
+
+def test_each_normalised_word_gets_the_length_its_word_is_sung() -> None:
+    sung = [("I'm", 0.25), ("counting", 0.5), ("sun-lit", 0.75), ("hours", 1.5)]
+    # "I'm" is "i am" and "sun-lit" is "sun lit": both halves were sung for the whole word
+    assert sung_word_seconds("I'm counting sun-lit hours", sung) == (
+        0.25,
+        0.25,
+        0.5,
+        0.75,
+        0.75,
+        1.5,
+    )
+    # a timeline whose words do not make up the line gives no lengths rather than wrong ones
+    assert sung_word_seconds("I'm counting sun-lit hours tonight", sung) == ()
+    assert sung_word_seconds("", []) == ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,6 +195,8 @@ def test_a_rendered_song_stays_about_as_intelligible_as_today(
         for line in judged.lines
     )
     assert len(judged.lines) >= 20, report
+    # every line's words are found on the timeline, so losses can be read by how long each is sung
+    assert all(line.word_seconds for line in judged.lines), report
     # the judge hears espeak-ng's speech of these very lines, so a low sung figure is the singer's
     assert judged.share_of_lines_passing(spoken=True) >= 0.65, report
     assert judged.share_of_lines_passing() >= 0.70, report
