@@ -181,22 +181,25 @@ SUNG_LENGTHS = ((0.0, 0.3), (0.3, 0.7), (0.7, 1.2), (1.2, float("inf")))
 
 
 def print_losses_by_length(lines: list[LineJudgement]) -> None:
-    """The share of words lost sung and spoken by how long the word is sung: where the singer
-    loses words that plain speech keeps (held notes, so far), the vowel's hold is at fault."""
+    """The share of words lost sung and spoken by how long the word is sung: the note lengths
+    at which the singer loses words that plain speech keeps."""
+    words, lost_sung, lost_spoken = Counter[int](), Counter[int](), Counter[int]()
+    for line in lines:
+        sung_missed = set(line.sung_counts.missed)
+        spoken_missed = set(line.spoken_counts.missed)
+        for k, seconds in enumerate(line.word_seconds):
+            bucket = next(b for b, (low, high) in enumerate(SUNG_LENGTHS) if low <= seconds < high)
+            words[bucket] += 1
+            lost_sung[bucket] += k in sung_missed
+            lost_spoken[bucket] += k in spoken_missed
     print(f"\n{'sung for':<16}{'words':>6}{'lost sung':>11}{'lost spoken':>13}")
-    for low, high in SUNG_LENGTHS:
-        words = lost_sung = lost_spoken = 0
-        for line in lines:
-            sung_missed = set(line.sung_counts.missed)
-            spoken_missed = set(line.spoken_counts.missed)
-            for k, seconds in enumerate(line.word_seconds):
-                if low <= seconds < high:
-                    words += 1
-                    lost_sung += k in sung_missed
-                    lost_spoken += k in spoken_missed
+    for bucket, (low, high) in enumerate(SUNG_LENGTHS):
         label = f"{low:g}-{high:g} s" if high != float("inf") else f"{low:g} s or more"
-        share = max(words, 1)
-        print(f"{label:<16}{words:>6}{lost_sung / share:>11.0%}{lost_spoken / share:>13.0%}")
+        share = max(words[bucket], 1)
+        print(
+            f"{label:<16}{words[bucket]:>6}"
+            f"{lost_sung[bucket] / share:>11.0%}{lost_spoken[bucket] / share:>13.0%}"
+        )
 
 
 if __name__ == "__main__":
