@@ -238,3 +238,47 @@ def test_words_that_end_in_r_are_heard_with_their_r() -> None:
         heard.append(f"{event.text!r} heard as {' '.join(transcript)!r}")
     assert sung >= 10
     assert found / sung >= 0.6, "\n".join(heard)
+
+
+DH_LYRICS = """[verse]
+the night is young and the road is long
+this is the song that the river knows
+then the lights come on across the town
+there is a door that the wind has closed
+
+[verse]
+they say that the summer is gone
+then the rain came down on the bay
+those were the days that we knew
+
+[chorus]
+the stars are ours tonight
+this is the time and this is the place
+"""
+DH_WORDS = {"the", "this", "that", "then", "there", "they", "those"}
+
+
+@pytest.mark.slow
+def test_the_this_and_then_are_heard_with_their_th() -> None:
+    """A voiced fricative ("the", "this", "then") is sung half devoiced: with the pulse train
+    running all the way through it, it was a hummed murmur, and "the miles" was heard as "my
+    miles", "the clocks" as "look". Kit Ember sings lines full of such words. Measured: the judge
+    finds 17 of their 26; sung with the voicing all the way through, 9."""
+    song = Pipeline(load_persona(ROOT / "examples/personas/kit.toml"), keep_stems=True).render(
+        SongRequest("night", seed=3, lyrics_text=DH_LYRICS)
+    )
+    vocal = song.stems["vocals"]
+    rate = vocal.sample_rate
+    sung = found = 0
+    heard = []
+    for event in (e for e in song.timeline.events if e.kind == "line"):
+        first, last = line_span(event.start, event.end, rate, vocal.samples.shape[-1])
+        transcript = transcribe(vocal.samples[..., first:last], rate)
+        reference = normalise(event.text)
+        missed = set(word_counts(event.text, transcript).missed)
+        wanted = [k for k, word in enumerate(reference) if word in DH_WORDS]
+        sung += len(wanted)
+        found += sum(k not in missed for k in wanted)
+        heard.append(f"{event.text!r} heard as {transcript!r}")
+    assert sung >= 20
+    assert found / sung >= 0.5, "\n".join(heard)

@@ -73,6 +73,12 @@ def _parallel_map(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
 
 MAX_APERIODICITY = 0.98
 """A voiced frame keeps a trace of its pulse train however breathy it is."""
+VOICED_OBSTRUENT_NOISE_FLOOR_DB = -6.0
+"""The least aperiodicity (dB) of a voiced fricative or stop at any frequency: half noise even
+under its voice bar. Voiced the whole way down, "the" came out as a hummed murmur and was heard
+as "my" or "a"; English speakers half devoice these sounds anyway. Over the intelligibility
+benchmark's seeds 1-3, the sung lines understood went from 83% (414 of 501) to 85% (428), over
+seeds 4-6 from 76% (371 of 487) to 81% (394); with a floor of -3 dB, 84% over seeds 1-3."""
 
 
 def air_shape(fft_size: int, sample_rate: int) -> npt.NDArray[np.float64]:
@@ -88,15 +94,17 @@ def aperiodicity_table(
 
     Rules instead of D4C: the phoneme already says how a frame is excited, and D4C would cost
     about four times the envelope analysis. Vowels and sonorants are periodic with noise
-    growing above 1 kHz as in a real voice; voiced fricatives and stops are periodic only low
-    down; breathiness adds air across the spectrum, most of it up high.
+    growing above 1 kHz as in a real voice; voiced fricatives and stops are half noise low
+    down and mostly noise up high; breathiness adds air across the spectrum, most of it up high.
     """
     bins = fft_size // 2 + 1
     hz = np.linspace(0.0, sample_rate / 2, bins)
     periodic_db = -35.0 + 27.0 * np.clip((hz - 1000.0) / 7000.0, 0.0, 1.0)
     air = breathiness * air_shape(fft_size, sample_rate)
     periodic = np.minimum(np.hypot(10 ** (periodic_db / 20), air), MAX_APERIODICITY)
-    obstruent_db = -25.0 + 24.0 * np.clip((hz - 600.0) / 1900.0, 0.0, 1.0)
+    obstruent_db = np.maximum(
+        -25.0 + 24.0 * np.clip((hz - 600.0) / 1900.0, 0.0, 1.0), VOICED_OBSTRUENT_NOISE_FLOOR_DB
+    )
     obstruent = np.maximum(10 ** (obstruent_db / 20), periodic)
     table = np.ones((len(PhoneKind), bins))
     table[PhoneKind.VOICED_OBSTRUENT] = obstruent
