@@ -216,28 +216,34 @@ here comes the summer air
 R_COLOURED_WORDS = {"here", "near", "door", "far", "stars", "more", "for", "air"}
 
 
+def sung_lines_heard(persona: str, prompt: str, seed: int, lyrics: str) -> list[tuple[str, str]]:
+    """Each line of the persona's song on ``lyrics``, with what the judge heard of it sung."""
+    song = Pipeline(
+        load_persona(ROOT / f"examples/personas/{persona}.toml"), keep_stems=True
+    ).render(SongRequest(prompt, seed=seed, lyrics_text=lyrics))
+    vocal = song.stems["vocals"]
+    rate = vocal.sample_rate
+    heard = []
+    for event in (e for e in song.timeline.events if e.kind == "line"):
+        first, last = line_span(event.start, event.end, rate, vocal.samples.shape[-1])
+        heard.append((event.text, transcribe(vocal.samples[..., first:last], rate)))
+    return heard
+
+
 @pytest.mark.slow
 def test_words_that_end_in_r_are_heard_with_their_r() -> None:
     """A vowel closed by an r is sung as one r-coloured vowel: held as a pure vowel with a
     short r after it, "here" was heard as "he" in every sung line of the benchmark. Nova Lane
     (the high voice) sings lines full of such words. Measured: the judge finds 8 of their 10;
     with the vowel and the r sung apart, 3 ("he comes", "standing in the door")."""
-    song = Pipeline(load_persona(ROOT / "examples/personas/nova.toml"), keep_stems=True).render(
-        SongRequest("rain", seed=2, lyrics_text=R_COLOURED_LYRICS)
-    )
-    vocal = song.stems["vocals"]
-    rate = vocal.sample_rate
+    heard = sung_lines_heard("nova", "rain", 2, R_COLOURED_LYRICS)
     sung = found = 0
-    heard = []
-    for event in (e for e in song.timeline.events if e.kind == "line"):
-        first, last = line_span(event.start, event.end, rate, vocal.samples.shape[-1])
-        transcript = normalise(transcribe(vocal.samples[..., first:last], rate))
-        wanted = [w for w in normalise(event.text) if w in R_COLOURED_WORDS]
+    for text, transcript in heard:
+        wanted = [w for w in normalise(text) if w in R_COLOURED_WORDS]
         sung += len(wanted)
-        found += sum(w in transcript for w in wanted)
-        heard.append(f"{event.text!r} heard as {' '.join(transcript)!r}")
+        found += sum(w in normalise(transcript) for w in wanted)
     assert sung >= 10
-    assert found / sung >= 0.6, "\n".join(heard)
+    assert found / sung >= 0.6, "\n".join(f"{t!r} heard as {h!r}" for t, h in heard)
 
 
 DH_LYRICS = """[verse]
@@ -264,21 +270,12 @@ def test_the_this_and_then_are_heard_with_their_th() -> None:
     running all the way through it, it was a hummed murmur, and "the miles" was heard as "my
     miles", "the clocks" as "look". Kit Ember sings lines full of such words. Measured: the judge
     finds 17 of their 26; sung with the voicing all the way through, 9."""
-    song = Pipeline(load_persona(ROOT / "examples/personas/kit.toml"), keep_stems=True).render(
-        SongRequest("night", seed=3, lyrics_text=DH_LYRICS)
-    )
-    vocal = song.stems["vocals"]
-    rate = vocal.sample_rate
+    heard = sung_lines_heard("kit", "night", 3, DH_LYRICS)
     sung = found = 0
-    heard = []
-    for event in (e for e in song.timeline.events if e.kind == "line"):
-        first, last = line_span(event.start, event.end, rate, vocal.samples.shape[-1])
-        transcript = transcribe(vocal.samples[..., first:last], rate)
-        reference = normalise(event.text)
-        missed = set(word_counts(event.text, transcript).missed)
-        wanted = [k for k, word in enumerate(reference) if word in DH_WORDS]
+    for text, transcript in heard:
+        missed = set(word_counts(text, transcript).missed)
+        wanted = [k for k, word in enumerate(normalise(text)) if word in DH_WORDS]
         sung += len(wanted)
         found += sum(k not in missed for k in wanted)
-        heard.append(f"{event.text!r} heard as {transcript!r}")
     assert sung >= 20
-    assert found / sung >= 0.5, "\n".join(heard)
+    assert found / sung >= 0.5, "\n".join(f"{t!r} heard as {h!r}" for t, h in heard)
