@@ -8,6 +8,8 @@ understand.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +112,31 @@ def test_each_normalised_word_gets_the_length_its_word_is_sung() -> None:
     # a timeline whose words do not make up the line gives no lengths rather than wrong ones
     assert sung_word_seconds("I'm counting sun-lit hours tonight", sung) == ()
     assert sung_word_seconds("", []) == ()
+
+
+@pytest.mark.parametrize(
+    ("setting", "complaint"),
+    [
+        ("voice.breathiness=0.1", "write PERSONA:KEY=VALUE"),
+        ("saga:voice.breathiness=0.1", "PERSONA one of nova, kit"),
+        ('nova:voice.breathiness="lots"', "voice.breathiness"),
+    ],
+)
+def test_the_benchmark_refuses_a_bad_setting_in_one_line_before_singing(
+    setting: str, complaint: str
+) -> None:
+    benchmark = ROOT / "benchmarks/intelligibility.py"
+    done = subprocess.run(
+        [sys.executable, str(benchmark), "--persona", "kit", "--set", setting],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert complaint in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""  # nothing was sung or judged
 
 
 # ---------------------------------------------------------------------------------------------
