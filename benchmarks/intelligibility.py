@@ -147,7 +147,7 @@ def main() -> int:
         help='change a persona setting for this run, e.g. nova:voice.speaker="f2" (repeatable)',
     )
     args = parser.parse_args()
-    personas = tuple(args.persona)
+    personas = tuple(dict.fromkeys(args.persona))  # each persona sung once, however often named
     overrides = persona_overrides(args.set)
 
     started = time.perf_counter()
