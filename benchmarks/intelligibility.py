@@ -39,6 +39,7 @@ from tests.judge import (  # noqa: E402
     share_of_words_right,
     share_passing,
 )
+from vartist.persona import Persona  # noqa: E402
 
 PERSONAS = ("nova", "kit")
 PROMPTS = (
@@ -69,35 +70,37 @@ def cases(personas: tuple[str, ...] = PERSONAS) -> list[Case]:
     return found
 
 
-def persona_overrides(assignments: list[str]) -> dict[str, list[str]]:
-    """``--set nova:voice.speaker="f2"`` as {"nova": ['voice.speaker="f2"']}, for trying a
-    persona change on the benchmark without editing the example file."""
-    overrides: dict[str, list[str]] = {persona: [] for persona in PERSONAS}
+def load_personas(assignments: list[str]) -> dict[str, Persona]:
+    """Each example persona with its ``--set nova:voice.speaker="f2"`` settings applied, loaded
+    once: a bad setting stops the run here, not after minutes of singing."""
+    from vartist.errors import VartistError
+    from vartist.persona import load_persona
+    from vartist.runtime.checks import check_persona
+
+    settings: dict[str, list[str]] = {persona: [] for persona in PERSONAS}
     for assignment in assignments:
         persona, _, setting = assignment.partition(":")
-        if persona not in overrides or "=" not in setting:
+        if persona not in settings or "=" not in setting:
             raise SystemExit(
                 f"--set {assignment!r}: write PERSONA:KEY=VALUE with PERSONA one of "
                 f"{', '.join(PERSONAS)}, e.g. nova:voice.breathiness=0.1"
             )
-        overrides[persona].append(setting)
-    from vartist.persona import PersonaError, load_persona
+        settings[persona].append(setting)
+    loaded: dict[str, Persona] = {}
+    try:
+        for persona, mine in settings.items():
+            loaded[persona] = load_persona(ROOT / "examples/personas" / f"{persona}.toml", mine)
+            check_persona(loaded[persona])  # what the pipeline would refuse, e.g. a speaker
+    except VartistError as exc:
+        raise SystemExit(f"--set: {exc}") from None
+    return loaded
 
-    for persona, settings in overrides.items():
-        try:  # a bad setting stops the run here, not after minutes of singing
-            load_persona(ROOT / "examples/personas" / f"{persona}.toml", settings)
-        except PersonaError as exc:
-            raise SystemExit(f"--set: {exc}") from None
-    return overrides
 
-
-def render_into(case: Case, seed: int, folder: Path, overrides: list[str] | None = None) -> None:
-    from vartist.persona import load_persona
+def render_into(case: Case, persona: Persona, seed: int, folder: Path) -> None:
     from vartist.request import SongRequest
     from vartist.runtime import Pipeline
     from vartist.runtime.outputs import write_song_files
 
-    persona = load_persona(ROOT / "examples/personas" / f"{case.persona}.toml", overrides)
     lyrics = case.lyrics.read_text(encoding="utf-8") if case.lyrics else None
     song = Pipeline(persona, keep_stems=True).render(
         SongRequest(case.prompt, seed=seed, lyrics_text=lyrics)
@@ -148,7 +151,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     personas = tuple(dict.fromkeys(args.persona))  # each persona sung once, however often named
-    overrides = persona_overrides(args.set)
+    loaded = load_personas(args.set)
 
     started = time.perf_counter()
     judged: list[tuple[Case, list[LineJudgement]]] = []
@@ -157,7 +160,7 @@ def main() -> int:
         for seed in args.seed:
             for number, case in enumerate(cases(personas), 1):
                 folder = base / f"seed-{seed}" / f"song-{number}-{case.persona}"
-                render_into(case, seed, folder, overrides[case.persona])
+                render_into(case, loaded[case.persona], seed, folder)
                 judged.append((case, list(judge_song(folder).lines)))
                 print(
                     f"judged {case.name}, seed {seed} ({time.perf_counter() - started:.0f} s)",
