@@ -39,7 +39,8 @@ from vartist.voice import (
     visemes_of,
 )
 from vartist.voice.contour import VIBRATO_RATE_SPREAD
-from vartist.voice.phonetics import PhoneKind, align_phoneme_events, phone_kinds
+from vartist.voice.phonetics import PhoneKind, align_phoneme_events, is_vowel, phone_kinds
+from vartist.voice.spoken import EspeakVoice, WordToSpeak
 
 # ---------------------------------------------------------------------------------------------
 # Hand-made scores: one syllable per word, rests and melismas where asked.
@@ -731,6 +732,33 @@ def test_alignment_on_real_speech_finds_each_vowel_where_the_voice_is(language: 
         vowel_levels = [lv for lv, k in zip(levels, kinds, strict=True) if k == PhoneKind.VOWEL]
         unvoiced = [lv for lv, k in zip(levels, kinds, strict=True) if k == PhoneKind.UNVOICED]
         assert vowel_levels and min(vowel_levels) > max(unvoiced, default=0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "syllables", "stresses"),
+    [
+        ("city", (("s", "I"), ("t", "i")), (1, 0)),
+        ("rainy", (("r", "eI"), ("n", "i")), (1, 0)),
+        ("together", (("t", "@"), ("g", "E"), ("D", "3")), (0, 1, 0)),
+        ("tonight", (("t", "@"), ("n", "aI", "t")), (0, 1)),
+    ],
+)
+def test_the_singers_source_speech_stresses_the_syllable_the_lyrics_stress(
+    text: str, syllables: tuple[tuple[str, ...], ...], stresses: tuple[int, ...]
+) -> None:
+    """The word the singer reshapes is spoken with its stressed vowel the longest: left to its
+    own rule, espeak-ng stressed the last syllable ("ci-TY", "sum-MER") and cut the first
+    vowel to 35-50 ms, too short to hold a note on."""
+    nuclei = tuple(next(k for k, p in enumerate(s) if is_vowel(p)) for s in syllables)
+    word = WordToSpeak(syllables, nuclei, text, (0.3,) * len(syllables), stresses)
+    (raw,) = EspeakVoice("en-us", source_f0=200.0, formant_shift=1.0, variant="f1").speak([word])
+    vowel_lengths = [
+        raw.phoneme_samples[start + nucleus][1] - raw.phoneme_samples[start + nucleus][0]
+        for start, nucleus in zip(raw.syllable_starts, nuclei, strict=True)
+    ]
+    stressed = stresses.index(1)
+    others = [n for k, n in enumerate(vowel_lengths) if k != stressed]
+    assert vowel_lengths[stressed] > 1.3 * max(others), f"{text}: vowels {vowel_lengths}"
 
 
 def test_a_word_final_liquid_espeak_folds_into_its_vowel_gets_the_vowels_dark_tail() -> None:

@@ -98,6 +98,8 @@ class WordToSpeak:
     held_seconds: tuple[float, ...]
     """How long each syllable's vowel is sung at most in this song; a voice that can be told
     how long to say a sound may hold the vowel that long (espeak-ng cannot)."""
+    stresses: tuple[int, ...]
+    """Each syllable's stress from the lyrics: 0 none, 1 primary, 2 secondary."""
 
 
 class SpeakingVoice(Protocol):
@@ -145,7 +147,7 @@ class EspeakVoice:
         flat_words = [[p for syllable in word for p in syllable] for word in syllables]
         # '|' keeps neighbouring mnemonics apart ('a' + 'I' must not become 'aI')
         spoken = speak_in_fresh_process(
-            ["|".join(flat) for flat in flat_words],
+            ["|".join(stress_marked(word)) for word in words],
             self.language,
             self.source_f0,
             words_per_minute=WORDS_PER_MINUTE,
@@ -171,6 +173,24 @@ class EspeakVoice:
             self.formant_shift,
             self.output_rate,
         )
+
+
+STRESS_MARKS = {1: "'", 2: ","}
+"""espeak-ng's marks for primary and secondary stress, written before the stressed vowel."""
+
+
+def stress_marked(word: WordToSpeak) -> list[str]:
+    """The word's mnemonics with its stressed vowels marked, for espeak-ng's phoneme input.
+
+    Left unmarked, espeak-ng stresses the last syllable of a word said on its own: "city" and
+    "rainy" came out as ci-TY and rai-NY, their first vowel cut to 35-50 ms, too short to hold
+    a note on. A word of one syllable is left unmarked: espeak-ng stresses it either way.
+    """
+    marked = []
+    for syllable, nucleus, stress in zip(word.syllables, word.nuclei, word.stresses, strict=True):
+        mark = STRESS_MARKS.get(stress, "") if len(word.syllables) > 1 else ""
+        marked += [mark + p if k == nucleus else p for k, p in enumerate(syllable)]
+    return marked
 
 
 F0Track = Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], npt.NDArray[np.float64]]

@@ -243,6 +243,7 @@ def _words_to_speak(
             tuple(s.nucleus for s in written[key].syllables),
             written[key].text,
             tuple(held[key]),
+            tuple(s.stress for s in written[key].syllables),
         )
         for key in keys
     ]
