@@ -175,20 +175,29 @@ class EspeakVoice:
         )
 
 
-STRESS_MARKS = {1: "'", 2: ","}
-"""espeak-ng's marks for primary and secondary stress, written before the stressed vowel."""
+PRIMARY_STRESS = "'"
+"""espeak-ng's mark for primary stress, written before the stressed vowel."""
+SECONDARY_STRESS = ","
+"""Its mark for secondary stress, which the singer gives every other syllable of a word."""
 
 
 def stress_marked(word: WordToSpeak) -> list[str]:
-    """The word's mnemonics with its stressed vowels marked, for espeak-ng's phoneme input.
+    """The word's mnemonics with its vowels marked for stress, for espeak-ng's phoneme input.
 
     Left unmarked, espeak-ng stresses the last syllable of a word said on its own: "city" and
     "rainy" came out as ci-TY and rai-NY, their first vowel cut to 35-50 ms, too short to hold
-    a note on. A word of one syllable is left unmarked: espeak-ng stresses it either way.
+    a note on. So the syllable the lyrics stress is marked as primary, and every other one as
+    secondary: sung, each syllable is a full vowel on its own note, and unstressed, espeak-ng
+    reduced it (the t of "city" flapped, the vowel of "closer" a fifth shorter). Measured with
+    Whisper over seeds 1-6, primary marks alone made 7 more of 988 sung lines pass, with the
+    secondary marks 17. A word of one syllable is left unmarked: espeak-ng stresses it
+    either way.
     """
+    if len(word.syllables) == 1:
+        return list(word.syllables[0])
     marked = []
     for syllable, nucleus, stress in zip(word.syllables, word.nuclei, word.stresses, strict=True):
-        mark = STRESS_MARKS.get(stress, "") if len(word.syllables) > 1 else ""
+        mark = PRIMARY_STRESS if stress == 1 else SECONDARY_STRESS
         marked += [mark + p if k == nucleus else p for k, p in enumerate(syllable)]
     return marked
 
