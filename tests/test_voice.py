@@ -39,8 +39,9 @@ from vartist.voice import (
     visemes_of,
 )
 from vartist.voice.contour import VIBRATO_RATE_SPREAD
+from vartist.voice.performance import vowel_positions
 from vartist.voice.phonetics import PhoneKind, align_phoneme_events, is_vowel, phone_kinds
-from vartist.voice.spoken import EspeakVoice, WordToSpeak
+from vartist.voice.spoken import FRAME_SECONDS, EspeakVoice, WordToSpeak
 
 # ---------------------------------------------------------------------------------------------
 # Hand-made scores: one syllable per word, rests and melismas where asked.
@@ -278,6 +279,21 @@ def test_long_notes_hold_their_vowel() -> None:
         frames = track.frames_between(*note_seconds(score, note))
         voiced = float(np.mean(track.f0[frames] > 0))
         assert voiced >= 0.8, f"only {voiced:.0%} of the {note.duration}-beat note is voiced"
+
+
+@pytest.mark.parametrize("seconds", [0.5, 1.5, 4.0])
+@pytest.mark.parametrize("diphthong", [False, True])
+def test_a_held_vowel_drifts_once_through_its_spoken_vowel(seconds: float, diphthong: bool) -> None:
+    """However long the note, the held vowel moves on through the spoken vowel and never turns
+    back: swept back and forth every 0.3 s, each sweep was heard as a new syllable ("ago" held
+    for two seconds came out as "go, go, go")."""
+    frames = round(seconds / FRAME_SECONDS)
+    positions = vowel_positions(1000, 1030, frames, diphthong)
+    assert positions.size == frames
+    assert positions[0] == 1000 and positions[-1] == 1029
+    assert np.all(np.diff(positions) >= 0.0), "the vowel turned back"
+    middle = positions[frames // 4 : 3 * frames // 4]
+    assert np.ptp(middle) >= 3.0, "the held vowel froze"
 
 
 def test_melisma_moves_the_held_vowel_through_each_pitch() -> None:
