@@ -288,7 +288,7 @@ def test_a_held_vowel_drifts_once_through_its_spoken_vowel(seconds: float, dipht
     back: swept back and forth every 0.3 s, each sweep was heard as a new syllable ("ago" held
     for two seconds came out as "go, go, go")."""
     frames = round(seconds / FRAME_SECONDS)
-    positions = vowel_positions(1000, 1030, frames, diphthong)
+    positions, _ = vowel_positions(1000, 1030, frames, diphthong)
     assert positions.size == frames
     assert positions[0] == 1000 and positions[-1] == 1029
     assert np.all(np.diff(positions) >= 0.0), "the vowel turned back"

@@ -42,6 +42,9 @@ CODA_SHARE = 0.3
 MONOPHTHONG_DRIFT = (0.3, 0.7)
 DIPHTHONG_DRIFT = (0.1, 0.45)
 """A singer holds the first part of a diphthong and glides to the second at the end."""
+DRIFT_LEVEL_RANGE = (0.25, 4.0)
+"""Bounds on the power gain that holds a drifting vowel's level (6 dB either way)."""
+SILENT_ENERGY = 1e-12
 # Breaths in rests before phrases.
 BREATH_MIN_REST = 80
 BREATH_MAX = 70
@@ -191,8 +194,9 @@ def _linear_positions(source_start: int, source_end: int, frames: int) -> npt.ND
 
 def vowel_positions(
     source_start: int, source_end: int, frames: int, diphthong: bool
-) -> npt.NDArray[np.float64]:
-    """Source positions that hold a vowel for ``frames`` frames.
+) -> tuple[npt.NDArray[np.float64], slice]:
+    """Source positions that hold a vowel for ``frames`` frames, and which of those frames
+    drift (an empty slice when the note is too short to hold).
 
     The attack (the consonant-to-vowel transition) and the release play at spoken speed; in
     between the position drifts once over the steady part with a raised cosine, so the vowel
@@ -209,16 +213,31 @@ def vowel_positions(
     release = source_end - drift_end
     hold = frames - attack - release
     if hold <= 0 or length < 2:
-        return _linear_positions(source_start, source_end, frames)
+        return _linear_positions(source_start, source_end, frames), slice(0, 0)
     phase = np.pi * np.arange(hold) / hold
     drift = drift_start + (drift_end - drift_start) * (1.0 - np.cos(phase)) / 2.0
-    return np.concatenate(
+    positions = np.concatenate(
         [
             np.arange(source_start, drift_start, dtype=np.float64),
             drift,
             np.arange(drift_end, source_end, dtype=np.float64),
         ]
     )
+    return positions, slice(attack, attack + hold)
+
+
+def level_while_drifting(
+    row_energy: npt.NDArray[np.float64], positions: npt.NDArray[np.float64], drifting: slice
+) -> npt.NDArray[np.float64]:
+    """Power gain per vowel frame that keeps a drifting vowel at the level it reached when the
+    drift began: a spoken vowel fades towards its end, and drifting through it, a held note
+    faded instead of swelling. The drift changes the vowel's colour, not its loudness."""
+    level = np.ones(positions.size)
+    rows = np.floor(positions[drifting]).astype(np.int64)
+    if rows.size:
+        energy = np.maximum(row_energy[rows], SILENT_ENERGY)
+        level[drifting] = np.clip(energy[0] / energy, *DRIFT_LEVEL_RANGE)
+    return level
 
 
 def _split_frames(total: int, weights: Sequence[int]) -> list[int]:
@@ -327,6 +346,7 @@ def plan_performance(
         for w, r, g in zip(words, phoneme_ranges, groups, strict=True)
     ]
     typical_energy = float(np.median([e for e in vowel_energies if e > 0] or [1.0]))
+    row_energy = bank.envelope.sum(axis=1)
 
     previous_end = 0
     for i, group in enumerate(groups):
@@ -373,7 +393,7 @@ def plan_performance(
         vowel = phonemes[syllable.nucleus]
         source_start, source_end = (offset + f for f in word.phoneme_frames[vowel])
         source_end = max(source_end, source_start + 1)
-        positions = vowel_positions(
+        positions, drifting = vowel_positions(
             source_start, source_end, vowel_end - starts[i], is_diphthong(syllable.vowel)
         )
         swell = held_vowel_swell(vowel_end - starts[i])
@@ -382,7 +402,9 @@ def plan_performance(
             positions,
             source_end,
             PhoneKind.VOWEL,
-            gain * 10 ** (style.swell_db * swell / 10),
+            gain
+            * 10 ** (style.swell_db * swell / 10)
+            * level_while_drifting(row_energy, positions, drifting),
         )
         first, last = max(0, starts[i]), min(vowel_end, frame_count)
         if last > first:
