@@ -202,8 +202,8 @@ def vowel_positions(
     between the position drifts once over the steady part with a raised cosine, so the vowel
     never freezes and arrives exactly where the release begins. It used to sway back and
     forth every 0.3 s, and Whisper heard each sweep as a syllable ("ago" held for two seconds
-    as "go, go, go"); drifting once, Kit Ember's songs of seeds 7-9 passed 201 of 229 lines
-    instead of 188.
+    as "go, go, go"); drifting once, the intelligibility benchmark's sung lines passing over
+    nine seeds went from 84.2% to 86.0%.
     """
     length = source_end - source_start
     span = DIPHTHONG_DRIFT if diphthong else MONOPHTHONG_DRIFT
