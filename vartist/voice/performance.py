@@ -45,6 +45,7 @@ DIPHTHONG_DRIFT = (0.1, 0.45)
 DRIFT_LEVEL_RANGE = (0.25, 4.0)
 """Bounds on the power gain that holds a drifting vowel's level (6 dB either way)."""
 SILENT_ENERGY = 1e-12
+"""Least envelope power a frame is taken to have, so a silent one never divides by zero."""
 # Breaths in rests before phrases.
 BREATH_MIN_REST = 80
 BREATH_MAX = 70
